@@ -1,0 +1,225 @@
+"""A PMLB-layout corpus: ``index.csv`` plus one gzip TSV per dataset, target column ``target``.
+
+Near-duplicates
+---------------
+The same data often appears under two names (``pima``/``diabetes``, ``german``/``credit_g``),
+sometimes with columns reordered, categories re-coded or a few values changed. Each column gets
+a *signature* that survives those edits: the sorted counts of its distinct values when it has
+few of them (invariant to relabelling), else its standardized deciles (invariant to shifts and
+scaling). A dataset's **fingerprint** hashes its row count with the sorted multiset of column
+signatures (target included): two files with the same content in another column order share it.
+Two datasets are **near-duplicates** when their row counts differ by at most
+``ROW_TOLERANCE`` and their column-signature multisets overlap by at least ``MIN_OVERLAP``
+(Jaccard). Groups are the connected components of that relation; a group is named after the
+smallest fingerprint among its members, so the name does not depend on iteration order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autometa.datasets._dataset import Dataset, build_dataset
+from autometa.exceptions import DataError, SourceNotFoundError
+
+TARGET = "target"
+ROW_TOLERANCE = 0.02
+MIN_OVERLAP = 0.6
+_FEW_VALUES = 64
+_TASK_FILTERS = {
+    None: {"binary", "multiclass", "regression"},
+    "classification": {"binary", "multiclass"},
+    "binary": {"binary"},
+    "multiclass": {"multiclass"},
+    "regression": {"regression"},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusEntry:
+    """One row of a corpus ``index.csv``."""
+
+    name: str
+    file: str
+    task: str
+    n_rows: int
+    n_features: int
+    n_classes: int | None
+    openml_id: int | None
+    openml_id_source: str | None  # "exact", "name-match" (a hint) or None
+
+
+def read_corpus_index(path: str | Path) -> list[CorpusEntry]:
+    root = Path(path)
+    index = root / "index.csv"
+    if not index.is_file():
+        raise SourceNotFoundError(
+            f"No corpus index at {str(index)!r}. A corpus is a folder with index.csv and one "
+            "file per dataset (the PMLB layout of ../shared/datasets/pmlb)."
+        )
+    table = pd.read_csv(index)
+    required = {"name", "file", "task", "n_rows", "n_features"}
+    if not required <= set(table.columns):
+        raise DataError(
+            f"{str(index)!r} lacks the columns {sorted(required - set(table.columns))}; expected "
+            "name, file, task, n_rows, n_features[, n_classes, openml_did, openml_did_source]."
+        )
+
+    def optional_int(row: pd.Series, column: str) -> int | None:
+        value = row.get(column)
+        return None if value is None or pd.isna(value) else int(value)
+
+    def optional_str(row: pd.Series, column: str) -> str | None:
+        value = row.get(column)
+        return None if value is None or pd.isna(value) else str(value)
+
+    return [
+        CorpusEntry(
+            name=str(row["name"]), file=str(row["file"]), task=str(row["task"]),
+            n_rows=int(row["n_rows"]), n_features=int(row["n_features"]),
+            n_classes=optional_int(row, "n_classes"), openml_id=optional_int(row, "openml_did"),
+            openml_id_source=optional_str(row, "openml_did_source"),
+        )
+        for _, row in table.iterrows()
+    ]
+
+
+def dataset_from_corpus_frame(entry: CorpusEntry, frame: pd.DataFrame, *, task: str | None = None,
+                              target: str | None = None) -> Dataset:
+    target = target or TARGET
+    if target not in frame.columns:
+        raise DataError(f"Corpus file {entry.file!r} has no {target!r} column; columns: {list(frame.columns[:20])}.")
+    provenance = {"corpus_file": entry.file}
+    if entry.openml_id is not None:
+        provenance["openml_id_source"] = entry.openml_id_source
+    return build_dataset(
+        frame.drop(columns=[target]), frame[target], task=task or entry.task, name=entry.name,
+        source="corpus", categorical="integer-coded", openml_id=entry.openml_id, provenance=provenance,
+    )
+
+
+def load_corpus(
+    path: str | Path,
+    *,
+    task: str | None = None,
+    max_rows: int | None = None,
+    names: Iterable[str] | None = None,
+    random_state: int = 0,
+) -> Iterator[Dataset]:
+    """Iterate over a corpus's datasets, in index order, each with `fingerprint` and `group` set.
+
+    Parameters
+    ----------
+    path : folder with ``index.csv``
+    task : {"binary", "multiclass", "regression", "classification"}, optional
+        Only datasets of this kind.
+    max_rows : int, optional
+        Stratified subsample (fixed `random_state`) of larger datasets. Fingerprints and groups
+        are always computed on the full data.
+    names : iterable of str, optional
+        Only these datasets (unknown names raise).
+    """
+    if task not in _TASK_FILTERS:
+        raise DataError(f"Unknown task filter {task!r}; expected one of {[t for t in _TASK_FILTERS if t]} or None.")
+    root = Path(path)
+    entries = read_corpus_index(root)
+    if names is not None:
+        wanted = list(names)
+        known = {e.name for e in entries}
+        unknown = [n for n in wanted if n not in known]
+        if unknown:
+            raise DataError(f"Not in the corpus at {str(root)!r}: {unknown[:10]}. See its index.csv for names.")
+        entries = [e for e in entries if e.name in set(wanted)]
+    entries = [e for e in entries if e.task in _TASK_FILTERS[task]]
+    groups = corpus_groups(root)
+    for entry in entries:
+        frame = pd.read_csv(root / entry.file, sep="\t")
+        dataset = dataset_from_corpus_frame(entry, frame)
+        dataset = dataset.replace(fingerprint=fingerprint(frame), group=groups[entry.name])
+        yield dataset.subsample(max_rows, random_state)
+
+
+def column_signature(values: pd.Series) -> str:
+    """A short string that is equal for the same column under relabelling, shift or scaling."""
+    present = values.dropna()
+    counts = np.sort(present.value_counts().to_numpy())[::-1]
+    if counts.size <= _FEW_VALUES:
+        shape = "c" + ",".join(map(str, counts))
+    else:
+        numbers = pd.to_numeric(present, errors="coerce").to_numpy(dtype=float)
+        spread = numbers.std()
+        deciles = np.quantile((numbers - numbers.mean()) / (spread or 1.0), np.linspace(0.1, 0.9, 9))
+        shape = f"q{counts.size}:" + ",".join(f"{d:.2f}" for d in deciles)
+    return f"{shape}|na{len(values) - len(present)}"
+
+
+def _signatures(frame: pd.DataFrame) -> list[str]:
+    return sorted(column_signature(frame[c]) for c in frame.columns)
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """Content hash of a raw table: row count plus the sorted column signatures (16 hex digits)."""
+    text = f"{len(frame)}\n" + "\n".join(_signatures(frame))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _overlap(a: Counter, b: Counter) -> float:
+    shared = sum((a & b).values())
+    return shared / max(1, sum((a | b).values()))
+
+
+def near_duplicate_groups(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Name -> group id for raw tables (see the module docstring for the rule)."""
+    rows = {name: len(t) for name, t in tables.items()}
+    signatures = {name: Counter(_signatures(t)) for name, t in tables.items()}
+    prints = {name: fingerprint(t) for name, t in tables.items()}
+    return _group(rows, signatures, prints)
+
+
+def _group(rows: dict[str, int], signatures: dict[str, Counter], prints: dict[str, str]) -> dict[str, str]:
+    parent = {name: name for name in rows}
+
+    def find(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    names = sorted(rows, key=lambda n: rows[n])
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if rows[b] > rows[a] * (1 + ROW_TOLERANCE):
+                break
+            if _overlap(signatures[a], signatures[b]) >= MIN_OVERLAP:
+                parent[find(a)] = find(b)
+    members: dict[str, list[str]] = {}
+    for name in rows:
+        members.setdefault(find(name), []).append(name)
+    return {name: "g" + min(prints[m] for m in group) for group in members.values() for name in group}
+
+
+@functools.lru_cache(maxsize=4)
+def _corpus_groups_cached(root: str, index_mtime: float) -> tuple[tuple[str, str], ...]:
+    rows, signatures, prints = {}, {}, {}
+    for entry in read_corpus_index(root):
+        frame = pd.read_csv(Path(root) / entry.file, sep="\t")
+        rows[entry.name] = len(frame)
+        signatures[entry.name] = Counter(_signatures(frame))
+        prints[entry.name] = fingerprint(frame)
+    return tuple(sorted(_group(rows, signatures, prints).items()))
+
+
+def corpus_groups(path: str | Path) -> dict[str, str]:
+    """Name -> near-duplicate group id for every dataset of a corpus (reads every file once per process)."""
+    root = Path(path).resolve()
+    index = root / "index.csv"
+    if not index.is_file():
+        read_corpus_index(root)  # raises the explanatory error
+    return dict(_corpus_groups_cached(str(root), index.stat().st_mtime))

@@ -1,0 +1,221 @@
+"""Turn user input into the arrays every group works on, once per extraction."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from metafeatures.exceptions import MetafeatureInputError
+
+# Classification when the target is non-numeric, or integer-valued with at most this many values.
+MAX_INTEGER_CLASSES = 20
+# One-hot encoding for the distance/linear landmarkers keeps at most this many levels a column.
+MAX_ONE_HOT_LEVELS = 10
+
+
+def stratified_subsample_index(y: np.ndarray, max_rows: int, stratify: bool, random_state: int) -> np.ndarray:
+    """Sorted positions of a random subsample of `max_rows` rows (same seed, same rows).
+
+    With `stratify`, every class keeps its share and at least one row, so rare classes survive.
+    """
+    rng = np.random.default_rng(random_state)
+    n = len(y)
+    if max_rows >= n:
+        return np.arange(n)
+    if not stratify:
+        return np.sort(rng.choice(n, size=max_rows, replace=False))
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    counts = np.bincount(codes, minlength=classes.size)
+    quota = np.maximum(1, np.floor(counts * max_rows / n)).astype(int)
+    for i in np.argsort(-counts, kind="stable"):  # rows lost to rounding go to the largest classes
+        if quota.sum() >= max_rows:
+            break
+        quota[i] = min(counts[i], quota[i] + (max_rows - quota.sum()))
+    picked = [rng.choice(np.flatnonzero(codes == c), size=q, replace=False) for c, q in enumerate(quota)]
+    return np.sort(np.concatenate(picked))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Prepared:
+    """The input of every metafeature group.
+
+    `n_rows_full` and the column kinds describe the full data; the arrays hold the subsample.
+    """
+
+    numeric: np.ndarray  # (rows, n_numeric) float64, NaN where missing
+    categorical: np.ndarray  # (rows, n_categorical) int codes, -1 where missing
+    n_levels: np.ndarray  # levels of each categorical column (full data)
+    y: np.ndarray  # class codes 0..k-1 (classification) or float values (regression)
+    classification: bool
+    n_rows_full: int
+    missing_full: np.ndarray  # (n_rows_full, n_columns) bool mask of missing cells, numeric then categorical
+    class_counts_full: np.ndarray | None
+    random_state: int
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.class_counts_full.size) if self.classification else 0
+
+    @cached_property
+    def numeric_imputed(self) -> np.ndarray:
+        """Numeric columns with missing values set to the column median; all-missing columns dropped."""
+        keep = ~np.all(np.isnan(self.numeric), axis=0)
+        values = self.numeric[:, keep]
+        if values.size == 0:
+            return values
+        medians = np.nanmedian(values, axis=0)
+        return np.where(np.isnan(values), medians, values)
+
+    @cached_property
+    def ordinal_design(self) -> np.ndarray:
+        """Numeric (imputed) and categorical codes side by side: what trees see."""
+        return np.hstack([self.numeric_imputed, self.categorical.astype(float)])
+
+    @cached_property
+    def scaled_design(self) -> np.ndarray:
+        """Standardized numeric columns plus one-hot categoricals: what distance and linear models see."""
+        numeric = self.numeric_imputed
+        spread = numeric.std(axis=0)
+        numeric = (numeric[:, spread > 0] - numeric.mean(axis=0)[spread > 0]) / spread[spread > 0]
+        blocks = [numeric]
+        for j in range(self.categorical.shape[1]):
+            codes = self.categorical[:, j]
+            levels, counts = np.unique(codes[codes >= 0], return_counts=True)
+            kept = levels[np.argsort(-counts, kind="stable")[:MAX_ONE_HOT_LEVELS]]
+            blocks.append((codes[:, None] == kept[None, :]).astype(float))
+        design = np.hstack(blocks) if blocks else np.empty((self.n_rows, 0))
+        return design[:, design.std(axis=0) > 0]
+
+
+def _infer_classification(y: pd.Series, task: str | None) -> bool:
+    if task is not None:
+        if task in ("binary", "multiclass", "classification"):
+            return True
+        if task == "regression":
+            return False
+        raise MetafeatureInputError(
+            f"Unknown task {task!r}. Expected 'binary', 'multiclass', 'classification', 'regression' "
+            "or None to infer it from the target."
+        )
+    if isinstance(y.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return True
+    values = y.to_numpy(dtype=float)
+    return bool(np.all(values == np.round(values)) and np.unique(values).size <= MAX_INTEGER_CLASSES)
+
+
+def _unpack(X: Any, y: Any, task: str | None) -> tuple[pd.DataFrame, pd.Series, str | None]:
+    """Accept a Dataset-like object (attributes X, y, task) or raw X and y."""
+    if y is None and hasattr(X, "X") and hasattr(X, "y"):
+        return X.X, X.y, task or getattr(X, "task", None)
+    if y is None:
+        raise MetafeatureInputError(
+            "extract() needs a target: call extract(X, y) or pass a Dataset (autometa.load_dataset(...))."
+        )
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise MetafeatureInputError(
+                f"Expected 2D array for X, got {array.ndim}D array of shape {array.shape} instead. "
+                "Reshape your data using array.reshape(-1, 1) if it has a single feature."
+            )
+        frame = pd.DataFrame(array)
+        if array.dtype == object:
+            frame = frame.infer_objects()
+    target = y.iloc[:, 0] if isinstance(y, pd.DataFrame) and y.shape[1] == 1 else y
+    target = target if isinstance(target, pd.Series) else pd.Series(np.asarray(target).ravel() if np.ndim(target) == 2 and 1 in np.shape(target) else np.asarray(target))
+    if target.ndim != 1:
+        raise MetafeatureInputError(f"Expected a 1D target y, got shape {np.shape(y)}.")
+    return frame, target, task
+
+
+def _is_categorical(values: pd.Series) -> bool:
+    return (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(values)
+        or not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
+    )
+
+
+def _numeric_column(values: pd.Series) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        seconds = values.astype("int64").to_numpy(dtype=float) / 1e9
+        return np.where(values.isna().to_numpy(), np.nan, seconds)
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isfinite(numbers), numbers, np.nan)
+
+
+def _category_codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        return codes.astype(np.int64), int(values.cat.categories.size)
+    keys = values.map(lambda v: v if pd.isna(v) else str(v))
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    return codes.astype(np.int64), int(len(uniques))
+
+
+def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | None, random_state: int) -> Prepared:
+    frame, target, task = _unpack(X, y, task)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise MetafeatureInputError(
+            f"Expected a non-empty table, got X of shape {frame.shape}. Pass at least one row and one feature."
+        )
+    if len(target) != len(frame):
+        raise MetafeatureInputError(
+            f"X and y must have the same number of rows; got {len(frame)} and {len(target)}."
+        )
+    known = target.notna().to_numpy()
+    if not known.any():
+        raise MetafeatureInputError("The target has no values (all missing). Pass the column to predict as y.")
+    frame = frame.loc[known] if not known.all() else frame
+    target = target.loc[known] if not known.all() else target
+    classification = _infer_classification(target, task)
+
+    if classification:
+        class_labels, y_full = np.unique(target.astype(str).to_numpy() if not pd.api.types.is_numeric_dtype(target) else target.to_numpy(), return_inverse=True)
+        if class_labels.size < 2:
+            raise MetafeatureInputError(
+                f"The target has a single class ({class_labels[0]!r}); classification metafeatures need at "
+                "least 2. Check the target column."
+            )
+        class_counts = np.bincount(y_full, minlength=class_labels.size)
+    else:
+        y_full = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(y_full)):
+            raise MetafeatureInputError(
+                "A regression target must be finite numbers; found non-numeric, NaN or inf values. "
+                "Clean the target or pass task='classification'."
+            )
+        class_counts = None
+
+    columns = list(frame.columns)
+    is_cat = [_is_categorical(frame[c]) for c in columns]
+    numeric_full = (
+        np.column_stack([_numeric_column(frame[c]) for c, cat in zip(columns, is_cat) if not cat])
+        if not all(is_cat) else np.empty((len(frame), 0))
+    )
+    coded = [_category_codes(frame[c]) for c, cat in zip(columns, is_cat) if cat]
+    categorical_full = np.column_stack([c for c, _ in coded]) if coded else np.empty((len(frame), 0), dtype=np.int64)
+    n_levels = np.array([n for _, n in coded], dtype=np.int64)
+    missing_full = np.hstack([np.isnan(numeric_full), categorical_full < 0])
+
+    rows = np.arange(len(frame))
+    if max_rows is not None and len(frame) > max_rows:
+        rows = stratified_subsample_index(y_full, max_rows, classification, random_state)
+    y_sub = y_full[rows]
+    if classification:  # re-code so the subsample's classes are 0..k-1 (rare classes were kept)
+        y_sub = np.unique(y_sub, return_inverse=True)[1]
+    return Prepared(
+        numeric=numeric_full[rows], categorical=categorical_full[rows], n_levels=n_levels,
+        y=y_sub, classification=classification, n_rows_full=len(frame), missing_full=missing_full,
+        class_counts_full=class_counts, random_state=random_state,
+    )
