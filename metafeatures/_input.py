@@ -15,6 +15,9 @@ from metafeatures.exceptions import MetafeatureInputError
 MAX_INTEGER_CLASSES = 20
 # One-hot encoding for the distance/linear landmarkers keeps at most this many levels a column.
 MAX_ONE_HOT_LEVELS = 10
+# Multivariate features (correlations, PCA, distance and linear landmarkers) of wider data use a
+# seeded random subset of this many columns; per-column features use every column.
+MAX_COLUMNS = 200
 
 
 def stratified_subsample_index(y: np.ndarray, max_rows: int, stratify: bool, random_state: int) -> np.ndarray:
@@ -74,6 +77,31 @@ class Prepared:
         medians = np.nanmedian(values, axis=0)
         return np.where(np.isnan(values), medians, values)
 
+    def capped_columns(self, matrix: np.ndarray) -> np.ndarray:
+        """`matrix` itself, or a seeded random subset of MAX_COLUMNS of its columns (in order)."""
+        if matrix.shape[1] <= MAX_COLUMNS:
+            return matrix
+        keep = np.random.default_rng(self.random_state).choice(matrix.shape[1], MAX_COLUMNS, replace=False)
+        return matrix[:, np.sort(keep)]
+
+    @cached_property
+    def one_hot(self) -> np.ndarray:
+        """Dummies of the (at most MAX_ONE_HOT_LEVELS most frequent) levels of each categorical column; NaN where missing."""
+        blocks = []
+        for j in range(self.categorical.shape[1]):
+            codes = self.categorical[:, j]
+            levels, counts = np.unique(codes[codes >= 0], return_counts=True)
+            kept = levels[np.argsort(-counts, kind="stable")[:MAX_ONE_HOT_LEVELS]]
+            dummies = (codes[:, None] == kept[None, :]).astype(float)
+            dummies[codes < 0] = np.nan
+            blocks.append(dummies)
+        return np.hstack(blocks) if blocks else np.empty((self.n_rows, 0))
+
+    @cached_property
+    def numeric_view(self) -> np.ndarray:
+        """Numeric columns and categorical dummies (pymfe's default view for statistical features)."""
+        return np.hstack([self.numeric, self.one_hot])
+
     @cached_property
     def ordinal_design(self) -> np.ndarray:
         """Numeric (imputed) and categorical codes side by side: what trees see."""
@@ -85,12 +113,8 @@ class Prepared:
         numeric = self.numeric_imputed
         spread = numeric.std(axis=0)
         numeric = (numeric[:, spread > 0] - numeric.mean(axis=0)[spread > 0]) / spread[spread > 0]
-        blocks = [numeric]
-        for j in range(self.categorical.shape[1]):
-            codes = self.categorical[:, j]
-            levels, counts = np.unique(codes[codes >= 0], return_counts=True)
-            kept = levels[np.argsort(-counts, kind="stable")[:MAX_ONE_HOT_LEVELS]]
-            blocks.append((codes[:, None] == kept[None, :]).astype(float))
+        dummies = np.nan_to_num(self.one_hot, nan=0.0)
+        blocks = [numeric, dummies]
         design = np.hstack(blocks) if blocks else np.empty((self.n_rows, 0))
         return design[:, design.std(axis=0) > 0]
 

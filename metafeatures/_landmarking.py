@@ -3,7 +3,8 @@ Giraud-Carrier, "Meta-learning by landmarking various learning algorithms", ICML
 
 Scores are accuracy (classification, as in pymfe) or R^2 (regression) over ``N_FOLDS``
 shuffled folds (stratified when every class has enough rows) of at most
-``LANDMARK_MAX_ROWS`` rows of the subsample. Distance and linear learners see standardized
+``LANDMARK_MAX_ROWS`` rows of the subsample (and, for distance and linear learners, at most
+200 seeded random columns of wider data). Distance and linear learners see standardized
 numeric columns and one-hot categoricals; stumps see numeric values and categorical codes.
 """
 
@@ -56,7 +57,7 @@ def _compute(data: Prepared) -> dict:
     y = data.y[rows]
     if data.classification:
         y = np.unique(y, return_inverse=True)[1]
-    ordinal, scaled = data.ordinal_design[rows], data.scaled_design[rows]
+    ordinal, scaled = data.ordinal_design[rows], data.capped_columns(data.scaled_design)[rows]
     cls, seed = data.classification, data.random_state
     stump = DecisionTreeClassifier if cls else DecisionTreeRegressor
     neighbours = KNeighborsClassifier if cls else KNeighborsRegressor

@@ -1,8 +1,12 @@
 """Statistical metafeatures of the numeric columns (on the subsample).
 
+As in pymfe's default, categorical columns take part through the dummies of their (at most 10
+most frequent) levels, so the group is defined on all-categorical data too.
+
 Skewness and kurtosis use pymfe's default estimator (method 3: ``m3 / s**3`` and
 ``m4 / s**4 - 3`` with ``s`` the ddof=1 standard deviation); missing cells are ignored per
-column. Correlations and PCA use median-imputed columns.
+column. Correlations and PCA use median-imputed columns, at most 200 (seeded random) of
+wider data.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def _target_association(x: np.ndarray, y: np.ndarray, classification: bool) -> n
 
 
 def _compute(data: Prepared) -> dict:
-    numeric = data.numeric
+    numeric = data.numeric_view
     if numeric.shape[1] == 0:
         return {}  # every feature: NaN, "not returned" -> reason below in extractor
     count, mean, sd, centred = _moments(numeric)
@@ -72,10 +76,12 @@ def _compute(data: Prepared) -> dict:
         "nr_outliers": float(nr_outliers),
         "outlier_cols_share": nr_outliers / numeric.shape[1],
     }
-    imputed = data.numeric_imputed
+    imputed = np.hstack([data.numeric_imputed, np.nan_to_num(data.one_hot, nan=0.0)])
     varying = imputed[:, imputed.std(axis=0) > 0] if imputed.size else imputed
     out["target_assoc"] = _target_association(varying, data.y, data.classification) if varying.shape[1] else Failed("no varying numeric column")
+    varying_capped = data.capped_columns(varying)
     if varying.shape[1] >= 2:
+        varying = varying_capped
         corr = np.abs(np.corrcoef(varying, rowvar=False))
         pairs = corr[np.tril_indices(corr.shape[0], k=-1)]
         out["cor"] = pairs

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import DataError
+from metafeatures._input import stratified_subsample_index
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -87,7 +88,8 @@ class Dataset:
         """At most `max_rows` rows, stratified by class for classification; same seed, same rows."""
         if max_rows is None or self.n_rows <= max_rows:
             return self
-        index = subsample_index(self.y, max_rows, self.is_classification, random_state)
+        labels = self.y.cat.codes.to_numpy() if self.is_classification else self.y.to_numpy()
+        index = stratified_subsample_index(labels, max_rows, self.is_classification, random_state)
         return self.replace(
             X=self.X.iloc[index].reset_index(drop=True),
             y=self.y.iloc[index].reset_index(drop=True),
@@ -98,27 +100,6 @@ class Dataset:
         shape = f"{self.n_rows} x {self.n_features}"
         kind = self.task if self.task == "regression" else f"{self.task}, {self.n_classes} classes"
         return f"Dataset({self.name!r}, {shape}, {kind}, {len(self.categorical)} categorical)"
-
-
-def subsample_index(y: pd.Series, max_rows: int, stratify: bool, random_state: int) -> np.ndarray:
-    """Sorted positions of a (stratified) random subsample of `max_rows` rows.
-
-    Stratification keeps every class with at least one row, so rare classes survive.
-    """
-    rng = np.random.default_rng(random_state)
-    n = len(y)
-    if not stratify:
-        return np.sort(rng.choice(n, size=max_rows, replace=False))
-    codes = pd.Categorical(y).codes
-    classes, counts = np.unique(codes, return_counts=True)
-    quota = np.maximum(1, np.floor(counts * max_rows / n)).astype(int)
-    # Hand out the rows lost to rounding to the largest classes first.
-    for i in np.argsort(-counts):
-        if quota.sum() >= max_rows:
-            break
-        quota[i] = min(counts[i], quota[i] + (max_rows - quota.sum()))
-    picked = [rng.choice(np.flatnonzero(codes == c), size=q, replace=False) for c, q in zip(classes, quota)]
-    return np.sort(np.concatenate(picked))
 
 
 def build_dataset(

@@ -1,0 +1,156 @@
+"""The `autometa` command line. Entry point: :func:`main` (tested in-process)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autometa._version import __version__
+from autometa.exceptions import AutometaError, DataError
+
+CORPUS_ENV = "AUTOMETA_CORPUS"
+
+
+def _corpus_path(value: str | None) -> Path:
+    path = value or os.environ.get(CORPUS_ENV)
+    if not path:
+        raise DataError(f"No corpus given: pass --corpus PATH (a folder with index.csv) or set {CORPUS_ENV}.")
+    return Path(path)
+
+
+def _write_table(table, out: str | None, fmt: str) -> None:
+    if out:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".parquet":
+            table.to_parquet(path)
+        elif path.suffix == ".csv":
+            table.to_csv(path)
+        else:
+            raise DataError(f"--out must end in .csv or .parquet, got {str(path)!r}.")
+        print(f"wrote {len(table)} rows to {path}")
+    elif fmt == "json":
+        print(table.to_json(orient="index", indent=2))
+    else:
+        print(table.to_string())
+
+
+def _cmd_metafeatures(args: argparse.Namespace) -> int:
+    import metafeatures
+
+    from autometa.datasets import load_dataset
+
+    dataset = load_dataset(args.data, target=args.target, task=args.task)
+    result = metafeatures.extract_all(dataset, groups=args.groups, max_rows=args.max_rows,
+                                      random_state=args.random_state)
+    if args.format == "json":
+        payload = {
+            "dataset": {"name": dataset.name, "task": dataset.task, "rows": dataset.n_rows,
+                        "features": dataset.n_features, "openml_id": dataset.openml_id},
+            "metafeatures": {k: (None if v != v else v) for k, v in result.values.items()},
+            "failures": result.failures,
+            "seconds": result.seconds,
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(f"# {dataset!r}: {result.values.notna().sum()} of {result.values.size} metafeatures "
+              f"in {sum(result.seconds.values()):.2f} s")
+        width = max(map(len, result.values.index))
+        for name, value in result.values.items():
+            reason = f"  ({result.failures[name]})" if name in result.failures else ""
+            print(f"{name:<{width}}  {value:.6g}{reason}")
+    return 0
+
+
+def _cmd_corpus_groups(args: argparse.Namespace) -> int:
+    from autometa.corpus import groups_table
+
+    table = groups_table(_corpus_path(args.corpus))
+    shared = table[table.group_size > 1]
+    if args.format == "json":
+        print(json.dumps({g: sorted(t["name"]) for g, t in shared.groupby("group")}, indent=2))
+    else:
+        print(f"# {table.group.nunique()} groups over {len(table)} datasets; "
+              f"{shared.group.nunique()} groups hold near-duplicates:")
+        for group, members in shared.groupby("group", sort=False):
+            print(f"{group}  {', '.join(sorted(members['name']))}")
+    return 0
+
+
+def _cmd_corpus_metafeatures(args: argparse.Namespace) -> int:
+    from autometa.corpus import metafeature_table
+
+    table = metafeature_table(_corpus_path(args.corpus), task=args.task, groups=args.groups,
+                              progress=not args.quiet)
+    print(f"# {len(table)} datasets, {table['seconds'].sum():.1f} s of extraction, "
+          f"{int((table['n_failed'] == 0).sum())} without a NaN feature", file=sys.stderr)
+    _write_table(table, args.out, args.format)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autometa",
+        description="Hyperparameter meta-learning: start tuning where similar datasets did well.",
+    )
+    parser.add_argument("--version", action="version", version=f"autometa {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    mf = commands.add_parser("metafeatures", help="handcrafted metafeatures of one dataset")
+    mf.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
+    mf.add_argument("--target", help="target column (files; corpus files know theirs)")
+    mf.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
+    mf.add_argument("--groups", nargs="+", help="metafeature groups (default: all)")
+    mf.add_argument("--max-rows", type=int, default=5000, help="row cap of the subsample (default 5000)")
+    mf.add_argument("--random-state", type=int, default=0)
+    mf.add_argument("--format", choices=["table", "json"], default="table")
+    mf.set_defaults(run=_cmd_metafeatures)
+
+    corpus = commands.add_parser("corpus", help="work on a PMLB-layout corpus")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="COMMAND", required=True)
+    groups = corpus_commands.add_parser("groups", help="print the near-duplicate groups found by content")
+    groups.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
+    groups.add_argument("--format", choices=["table", "json"], default="table")
+    groups.set_defaults(run=_cmd_corpus_groups)
+    table = corpus_commands.add_parser("metafeatures", help="metafeatures of every corpus dataset")
+    table.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
+    table.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
+    table.add_argument("--groups", nargs="+")
+    table.add_argument("--out", help="write the table to this .csv or .parquet file")
+    table.add_argument("--format", choices=["table", "json"], default="table")
+    table.add_argument("--quiet", action="store_true", help="no progress bar")
+    table.set_defaults(run=_cmd_corpus_metafeatures)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 success, 2 bad input, 1 other known errors)."""
+    from metafeatures.exceptions import MetafeatureInputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except AutometaError as error:
+        print(f"autometa: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except MetafeatureInputError as error:
+        print(f"autometa: error: {error}", file=sys.stderr)
+        return DataError.exit_code
+    except BrokenPipeError:  # `autometa ... | head`: the reader left; not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+        return 0
+    except KeyboardInterrupt:
+        print("autometa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
