@@ -18,6 +18,8 @@ MAX_ONE_HOT_LEVELS = 10
 # Multivariate features (correlations, PCA, distance and linear landmarkers) of wider data use a
 # seeded random subset of this many columns; per-column features use every column.
 MAX_COLUMNS = 200
+# Groups that fit learners (model-based, landmarking) use at most this many rows of the subsample.
+LEARNER_MAX_ROWS = 2000
 
 
 def stratified_subsample_index(y: np.ndarray, max_rows: int, stratify: bool, random_state: int) -> np.ndarray:
@@ -76,6 +78,15 @@ class Prepared:
             return values
         medians = np.nanmedian(values, axis=0)
         return np.where(np.isnan(values), medians, values)
+
+    @cached_property
+    def learner_rows(self) -> np.ndarray:
+        """Positions (stratified, seeded) of the at most LEARNER_MAX_ROWS rows that learners see."""
+        return stratified_subsample_index(self.y, min(LEARNER_MAX_ROWS, self.n_rows), self.classification, self.random_state)
+
+    def learner_target(self) -> np.ndarray:
+        y = self.y[self.learner_rows]
+        return np.unique(y, return_inverse=True)[1] if self.classification else y
 
     def capped_columns(self, matrix: np.ndarray) -> np.ndarray:
         """`matrix` itself, or a seeded random subset of MAX_COLUMNS of its columns (in order)."""

@@ -3,7 +3,7 @@ Giraud-Carrier, "Meta-learning by landmarking various learning algorithms", ICML
 
 Scores are accuracy (classification, as in pymfe) or R^2 (regression) over ``N_FOLDS``
 shuffled folds (stratified when every class has enough rows) of at most
-``LANDMARK_MAX_ROWS`` rows of the subsample (and, for distance and linear learners, at most
+``LEARNER_MAX_ROWS`` (2,000) rows of the subsample (and, for distance and linear learners, at most
 200 seeded random columns of wider data). Distance and linear learners see standardized
 numeric columns and one-hot categoricals; stumps see numeric values and categorical codes.
 """
@@ -15,11 +15,10 @@ import warnings
 import numpy as np
 
 from metafeatures._base import FOLD_SUMMARIES, Failed, Group, Metafeature
-from metafeatures._input import Prepared, stratified_subsample_index
+from metafeatures._input import Prepared
 
 PFAHRINGER = "Pfahringer et al. 2000"
 N_FOLDS = 5
-LANDMARK_MAX_ROWS = 2000
 
 
 def _folds(y: np.ndarray, classification: bool, random_state: int):
@@ -53,10 +52,7 @@ def _compute(data: Prepared) -> dict:
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-    rows = stratified_subsample_index(data.y, min(LANDMARK_MAX_ROWS, data.n_rows), data.classification, data.random_state)
-    y = data.y[rows]
-    if data.classification:
-        y = np.unique(y, return_inverse=True)[1]
+    rows, y = data.learner_rows, data.learner_target()
     ordinal, scaled = data.ordinal_design[rows], data.capped_columns(data.scaled_design)[rows]
     cls, seed = data.classification, data.random_state
     stump = DecisionTreeClassifier if cls else DecisionTreeRegressor
