@@ -92,6 +92,56 @@ def _cmd_corpus_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from autometa.collect import Plan, collect
+    from autometa.knowledge import build_metafeature_table, default_location
+    from autometa.spaces import get_space
+
+    get_space(args.space)  # an unknown space is an error before any work starts
+    if args.workers < 1:
+        raise DataError(f"--workers must be at least 1, got {args.workers}.")
+    plan = Plan(corpus=str(_corpus_path(args.corpus)), space=args.space, storage=args.storage,
+                out=str(args.out or default_location()), n_configs=args.configs, folds=args.folds,
+                max_rows=args.max_rows)
+    results = collect(plan, names=args.names, task=args.task, workers=args.workers,
+                      scheduler=args.scheduler, progress=not args.quiet)
+    exported = sum(r["status"] == "exported" for r in results)
+    print(f"{exported} datasets exported to {plan.out}/{plan.space}; "
+          f"{sum(r['evaluated'] for r in results)} evaluations in this run")
+    if not args.no_metafeatures:
+        build_metafeature_table(plan.out, plan.corpus, progress=not args.quiet)
+    return 0
+
+
+def _cmd_kb_info(args: argparse.Namespace) -> int:
+    from autometa.knowledge import KnowledgeBase
+
+    info = KnowledgeBase(args.location).info()
+    if args.format == "json":
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"knowledge base: {info['location']}")
+    if not info["spaces"]:
+        print("  (empty: run autometa collect)")
+    for space, facts in info["spaces"].items():
+        tasks = ", ".join(f"{n} {t}" for t, n in sorted(facts["datasets_by_task"].items()))
+        protocol = facts["protocol"]
+        print(f"  {space}: {facts['datasets']} datasets ({tasks}); {facts['configurations_per_dataset']} "
+              f"configurations each; {facts['failed_fits']} failed fits")
+        print(f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
+              f"{protocol['seed']}, metric {protocol['metric']}")
+    return 0
+
+
+def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:
+    from autometa.knowledge import build_metafeature_table, default_location
+
+    table = build_metafeature_table(args.location or default_location(), _corpus_path(args.corpus),
+                                    progress=not args.quiet)
+    print(f"metafeatures of {len(table)} datasets in {args.location or default_location()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autometa",
@@ -124,6 +174,34 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--format", choices=["table", "json"], default="table")
     table.add_argument("--quiet", action="store_true", help="no progress bar")
     table.set_defaults(run=_cmd_corpus_metafeatures)
+
+    col = commands.add_parser("collect", help="evaluate a search space's pool on every corpus dataset (resumable)")
+    col.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
+    col.add_argument("--space", default="lightgbm", help="search space (default: lightgbm)")
+    col.add_argument("--configs", type=int, default=256, help="space-filling configurations besides the defaults")
+    col.add_argument("--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL")
+    col.add_argument("--out", help="knowledge-base folder (default: the package's own)")
+    col.add_argument("--workers", type=int, default=1, help="local worker processes")
+    col.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://HOST:8786")
+    col.add_argument("--names", nargs="+", help="only these datasets")
+    col.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
+    col.add_argument("--folds", type=int, default=3)
+    col.add_argument("--max-rows", type=int, default=2000)
+    col.add_argument("--no-metafeatures", action="store_true", help="do not update metafeatures.parquet")
+    col.add_argument("--quiet", action="store_true")
+    col.set_defaults(run=_cmd_collect)
+
+    kb = commands.add_parser("kb", help="the knowledge base")
+    kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)
+    info = kb_commands.add_parser("info", help="what the knowledge base holds")
+    info.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    info.add_argument("--format", choices=["table", "json"], default="table")
+    info.set_defaults(run=_cmd_kb_info)
+    kbmf = kb_commands.add_parser("metafeatures", help="compute missing rows of metafeatures.parquet")
+    kbmf.add_argument("--location")
+    kbmf.add_argument("--corpus")
+    kbmf.add_argument("--quiet", action="store_true")
+    kbmf.set_defaults(run=_cmd_kb_metafeatures)
     return parser
 
 

@@ -1,0 +1,314 @@
+"""Collect the meta-dataset: every pool configuration of a search space, on every dataset.
+
+Storage and resumption
+----------------------
+Each (search space, dataset) is one Optuna study, ``"<space>/<dataset>"``, in an Optuna RDB
+storage (a SQLite file by default, any SQLAlchemy URL such as PostgreSQL to share the work).
+The collector that creates a study enqueues the whole pool as WAITING trials, each tagged with
+its ``config_id``; collectors then pop waiting trials, which the storage hands to exactly one
+of them. Trials send heartbeats: the RUNNING trial of a killed collector goes stale after the
+grace period, is marked FAIL, and is re-enqueued by Optuna's ``RetryHeartbeatStaleTrialCallback``, so a
+re-run of the same command finishes the work with nothing lost. A configuration counts as done
+when a trial carries its ``config_id`` and a ``result`` (set by the objective, also for a fit
+that failed); the export keeps exactly one such trial per configuration.
+
+Parallelism
+-----------
+The unit of work is a dataset (``collect_dataset``). ``workers > 1`` runs units in a local
+process pool, ``scheduler="tcp://..."`` on a Dask cluster; each worker process uses one thread
+(LightGBM ``n_jobs=1``, ``OMP_NUM_THREADS=1``), since oversubscription is the largest
+slowdown on small machines. Finished datasets are exported to ``out`` (see
+:mod:`autometa.knowledge`) and are skipped by later runs, also from a fresh checkout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from autometa.exceptions import DataError
+
+DEFAULT_STORAGE = "sqlite:///autometa-collect.db"
+HEARTBEAT_SECONDS = int(os.environ.get("AUTOMETA_HEARTBEAT_SECONDS", "10"))
+GRACE_SECONDS = int(os.environ.get("AUTOMETA_GRACE_SECONDS", "40"))
+POOL_SEED = 0
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What to collect; plain data so it travels to worker processes and Dask workers."""
+
+    corpus: str
+    space: str
+    storage: str
+    out: str
+    n_configs: int = 256
+    folds: int = 3
+    max_rows: int = 2000
+    seed: int = 0
+
+    def protocol(self):
+        from autometa.protocol import Protocol
+
+        return Protocol(folds=self.folds, max_rows=self.max_rows, seed=self.seed)
+
+
+def study_name(space: str, dataset: str) -> str:
+    return f"{space}/{dataset}"
+
+
+def open_storage(url: str):
+    """An Optuna RDB storage with heartbeats; stale trials are re-enqueued (at most 3 times).
+
+    SQLite files use write-ahead logging with ``synchronous=NORMAL``: commits survive a killed
+    process (not a power cut) and cost a fraction of a full fsync, and readers do not block the
+    writer of another collector.
+    """
+    import optuna
+    import sqlalchemy
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    sqlite = url.startswith("sqlite")
+    engine_kwargs = {"connect_args": {"timeout": 120}} if sqlite else {"pool_pre_ping": True}
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    with warnings.catch_warnings():
+        # Heartbeat retries are marked experimental in Optuna; we pin the behaviour with tests.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        for attempt in range(5):
+            try:
+                storage = RDBStorage(
+                    url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=GRACE_SECONDS,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+                )
+                break
+            except sqlalchemy.exc.SQLAlchemyError:
+                # Collectors starting together on a new database race to create its tables.
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 + attempt)
+    if sqlite:
+        def pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        sqlalchemy.event.listen(storage.engine, "connect", pragmas)
+        storage.engine.dispose()  # connections opened before the listener get replaced
+    return storage
+
+
+def _open_study(storage, plan: Plan, dataset, pool: list[dict]) -> Any:
+    import optuna
+
+    name = study_name(plan.space, dataset.name)
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, direction="maximize")
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(storage=storage, study_name=name)
+        _repair_pool(study, pool)
+        return study
+    study.set_user_attr("pool_enqueue_started", time.time())
+    for key, value in _study_attrs(plan, dataset, len(pool)).items():
+        study.set_user_attr(key, value)
+    for config_id, params in enumerate(pool):
+        study.enqueue_trial(params, user_attrs={"config_id": config_id})
+    study.set_user_attr("pool_enqueued", True)
+    return study
+
+
+def _study_attrs(plan: Plan, dataset, pool_size: int) -> dict[str, Any]:
+    from autometa.spaces import get_space
+
+    return {
+        "dataset": dataset.name, "task": dataset.task, "openml_id": dataset.openml_id,
+        "group": dataset.group, "space": plan.space, "space_fingerprint": get_space(plan.space).fingerprint(),
+        "pool_size": pool_size, "pool_seed": POOL_SEED, "protocol": plan.protocol().as_dict(),
+    }
+
+
+def _repair_pool(study, pool: list[dict]) -> None:
+    """Enqueue what a creator killed while enqueuing left out (only once it is surely dead)."""
+    attrs = study.user_attrs
+    if attrs.get("pool_enqueued"):
+        return
+    started = attrs.get("pool_enqueue_started", 0.0)
+    if time.time() - started < GRACE_SECONDS:
+        while time.time() - started < GRACE_SECONDS and not study.user_attrs.get("pool_enqueued"):
+            time.sleep(1.0)
+        if study.user_attrs.get("pool_enqueued"):
+            return
+    present = {t.user_attrs.get("config_id") for t in study.get_trials(deepcopy=False)}
+    for config_id, params in enumerate(pool):
+        if config_id not in present:
+            study.enqueue_trial(params, user_attrs={"config_id": config_id})
+    study.set_user_attr("pool_enqueued", True)
+
+
+def _objective(space, dataset, protocol, folds) -> Callable:
+    import optuna
+
+    from autometa.protocol import evaluate
+
+    def objective(trial) -> float:
+        if "config_id" not in trial.user_attrs:
+            # Another collector took the last waiting trial between our check and ask().
+            trial.set_user_attr("no_work", True)
+            raise optuna.TrialPruned("no waiting configuration left")
+        params = space.suggest(trial)
+        result = evaluate(space, params, dataset, protocol, folds)
+        trial.set_user_attr("result", {  # one attribute, one commit
+            "fold_scores": [float(s) for s in result.fold_scores], "fit_seconds": result.fit_seconds,
+            "log_loss": None if result.log_loss != result.log_loss else result.log_loss, "error": result.error,
+        })
+        return result.score  # NaN marks the trial FAIL; the reason is in user_attrs["error"]
+
+    return objective
+
+
+def collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Evaluate the whole pool on one dataset (resuming), export it, and return a summary."""
+    from threadpoolctl import threadpool_limits
+
+    from autometa.knowledge import is_exported
+
+    if is_exported(plan.out, plan.space, name):
+        return {"dataset": name, "status": "already exported", "evaluated": 0}
+    with threadpool_limits(limits=1):  # one thread a process: see the module docstring
+        return _collect_dataset(plan, name, progress)
+
+
+def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | None) -> dict[str, Any]:
+    import optuna
+    from optuna.trial import TrialState
+
+    from autometa.datasets import load_corpus
+    from autometa.knowledge import export_study
+    from autometa.protocol import fold_indices, prepare_rows
+    from autometa.spaces import get_space
+
+    space = get_space(plan.space)
+    dataset = next(load_corpus(plan.corpus, names=[name]))
+    if dataset.task not in space.tasks:
+        return {"dataset": name, "status": f"skipped: {space.name} does not support {dataset.task}", "evaluated": 0}
+    protocol = plan.protocol()
+    rows = prepare_rows(dataset, protocol)
+    folds = fold_indices(rows, protocol)
+    storage = open_storage(plan.storage)
+    study = _open_study(storage, plan, dataset, space.pool(plan.n_configs, seed=POOL_SEED))
+    objective = _objective(space, rows, protocol, folds)
+    evaluated = 0
+    while True:
+        waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        if not waiting:
+            running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if not running:
+                break
+            # Trials of another collector, or of a killed one: wait until they finish or go stale.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+            time.sleep(min(5.0, HEARTBEAT_SECONDS))
+            continue
+        study.optimize(objective, n_trials=1, gc_after_trial=False)
+        evaluated += 1
+        if progress is not None:
+            progress(1)
+    summary = export_study(study, plan, dataset)
+    return {"dataset": name, "status": "exported", "evaluated": evaluated, **summary}
+
+
+def _one_thread_per_process() -> None:
+    for variable in _THREAD_VARIABLES:
+        os.environ[variable] = "1"
+
+
+def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None) -> list[str]:
+    from autometa.datasets import read_corpus_index
+    from autometa.spaces import get_space
+
+    space = get_space(plan.space)
+    entries = read_corpus_index(plan.corpus)
+    wanted = set(names) if names is not None else None
+    if wanted is not None:
+        unknown = wanted - {e.name for e in entries}
+        if unknown:
+            raise DataError(f"Not in the corpus at {plan.corpus!r}: {sorted(unknown)[:10]}.")
+    kinds = {"classification": {"binary", "multiclass"}}.get(task or "", {task} if task else set(space.tasks))
+    chosen = [e for e in entries if (wanted is None or e.name in wanted) and e.task in kinds and e.task in space.tasks]
+    # Cheapest first: results start flowing early and an ETA settles quickly.
+    return [e.name for e in sorted(chosen, key=lambda e: e.n_rows * e.n_features * max(1, e.n_classes or 1))]
+
+
+def collect(
+    plan: Plan,
+    *,
+    names: Iterable[str] | None = None,
+    task: str | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    on_result: Callable[[dict], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Collect `plan` over the corpus (or `names`); returns one summary per dataset."""
+    from tqdm.auto import tqdm
+
+    from autometa.knowledge import is_exported, write_manifest
+
+    todo = _dataset_names(plan, names, task)
+    remaining = [n for n in todo if not is_exported(plan.out, plan.space, n)]
+    bar = tqdm(total=len(remaining) * (plan.n_configs + 1), unit="fit", desc=f"collect {plan.space}",
+               disable=not progress, smoothing=0.05)
+    results: list[dict[str, Any]] = []
+
+    def finished(result: dict) -> None:
+        results.append(result)
+        write_manifest(plan.out, plan.space)
+        bar.set_postfix_str(f"{result['dataset'][:24]}: {result['status']}")
+        if on_result is not None:
+            on_result(result)
+
+    if scheduler is None and workers <= 1:
+        for name in remaining:
+            finished(collect_dataset(plan, name, progress=bar.update))
+    else:
+        _one_thread_per_process()
+        from concurrent.futures import as_completed
+
+        client = None
+        if scheduler is not None:
+            client = _dask_client(scheduler)
+            executor = client.get_executor(pure=False)
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        with executor:
+            futures = {executor.submit(collect_dataset, plan, name): name for name in remaining}
+            for future in as_completed(futures):
+                result = future.result()
+                bar.update(result["evaluated"])
+                finished(result)
+        if client is not None:
+            client.close()
+    bar.close()
+    write_manifest(plan.out, plan.space)
+    return results
+
+
+def _dask_client(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        from autometa.exceptions import missing_dependency
+
+        raise missing_dependency("dask.distributed", "dask", "collect --scheduler") from None
+    return Client(address)

@@ -1,0 +1,223 @@
+"""The knowledge base: what the collector exported, as compact, self-describing files.
+
+Layout of a knowledge-base folder (the shipped one is ``autometa/data/kb``)::
+
+    <space>/<dataset>.parquet   one row per pool configuration: config_id, one column per
+                                parameter, score, log_loss, fit_seconds, fold_scores, error,
+                                trial_number; the parquet schema metadata ``autometa`` holds the
+                                dataset's provenance, the protocol and package versions (JSON)
+    <space>/manifest.json       rebuilt from those files: schema version, space (ranges,
+                                defaults, fingerprint), protocol, pool, package versions,
+                                datasets (task, OpenML id, near-duplicate group, failures)
+    metafeatures.parquet        handcrafted metafeatures of every dataset (full data)
+
+Files are written to a temporary name and renamed, so a file that exists is complete. No pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from autometa.exceptions import DataError
+
+SCHEMA_VERSION = 1
+METADATA_KEY = b"autometa"
+
+
+def default_location() -> Path:
+    return Path(str(resources.files("autometa") / "data" / "kb"))
+
+
+def _dataset_file(out: str | Path, space: str, dataset: str) -> Path:
+    return Path(out) / space / f"{dataset}.parquet"
+
+
+def is_exported(out: str | Path, space: str, dataset: str) -> bool:
+    return _dataset_file(out, space, dataset).is_file()
+
+
+def package_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for package in ("autometa", "lightgbm", "scikit-learn", "optuna", "numpy", "pandas"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def export_study(study, plan, dataset) -> dict[str, Any]:
+    """Write one finished study as ``<space>/<dataset>.parquet``; returns counts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from optuna.trial import TrialState
+
+    from autometa.spaces import get_space
+
+    space = get_space(plan.space)
+    rows: dict[int, dict[str, Any]] = {}
+    duplicates = 0
+    for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
+        result = trial.user_attrs.get("result")
+        if result is None or trial.state not in (TrialState.COMPLETE, TrialState.FAIL):
+            continue
+        config_id = int(trial.user_attrs["config_id"])
+        if config_id in rows:
+            duplicates += 1
+            continue
+        params = {name: trial.params.get(name) for name in space.params}
+        rows[config_id] = {
+            "config_id": config_id, **params,
+            "score": trial.value if trial.state == TrialState.COMPLETE else float("nan"),
+            "log_loss": result["log_loss"], "fit_seconds": result["fit_seconds"],
+            "fold_scores": result["fold_scores"], "error": result["error"], "trial_number": trial.number,
+        }
+    pool_size = int(study.user_attrs["pool_size"])
+    missing = sorted(set(range(pool_size)) - set(rows))
+    if missing:
+        raise DataError(f"Study {study.study_name!r} is not finished: configurations {missing[:10]} have no result.")
+    table = pd.DataFrame([rows[i] for i in range(pool_size)])
+    table["log_loss"] = table["log_loss"].astype(float)
+    failures = int(table["error"].notna().sum())
+    metadata = {
+        "schema_version": SCHEMA_VERSION, **study.user_attrs, "n_failed": failures,
+        "duplicates_dropped": duplicates, "package_versions": package_versions(),
+        "fingerprint": dataset.fingerprint, "n_rows": dataset.n_rows, "n_features": dataset.n_features,
+        "n_classes": dataset.n_classes, "provenance": dataset.provenance,
+    }
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), METADATA_KEY: json.dumps(metadata).encode()})
+    _atomic_write(_dataset_file(plan.out, plan.space, dataset.name), lambda p: pq.write_table(arrow, p))
+    return {"failed_fits": failures, "duplicates_dropped": duplicates}
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
+    try:
+        raw = pq.read_schema(path).metadata or {}
+        return json.loads(raw[METADATA_KEY])
+    except (OSError, KeyError, ValueError) as error:
+        raise DataError(f"{str(path)!r} is not a knowledge-base file ({type(error).__name__}: {error}).") from error
+
+
+def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
+    """Rebuild ``<space>/manifest.json`` from the exported files (one writer: the collector's parent)."""
+    from autometa.spaces import get_space
+
+    folder = Path(out) / space_name
+    files = sorted(folder.glob("*.parquet"))
+    if not files:
+        return None
+    space = get_space(space_name)
+    datasets, protocol, pool_size, versions = {}, None, None, {}
+    for path in files:
+        meta = read_metadata(path)
+        protocol, pool_size = meta["protocol"], meta["pool_size"]
+        versions = meta["package_versions"]
+        datasets[meta["dataset"]] = {
+            "task": meta["task"], "openml_id": meta["openml_id"], "group": meta["group"],
+            "fingerprint": meta["fingerprint"], "n_rows": meta["n_rows"], "n_features": meta["n_features"],
+            "n_classes": meta["n_classes"], "failed_fits": meta["n_failed"], "file": path.name,
+        }
+    metafeature_file = Path(out) / "metafeatures.parquet"
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "space": {"name": space.name, "fingerprint": space.fingerprint(), "description": space.description,
+                  "params": {k: {"low": p.low, "high": p.high, "log": p.log, "integer": p.integer}
+                             for k, p in space.params.items()},
+                  "defaults": space.defaults, "fixed": {k: v for k, v in space.fixed.items()}},
+        "pool": {"size": pool_size, "seed": 0, "sampler": "scipy Sobol (scrambled); config 0 = defaults"},
+        "protocol": protocol,
+        "package_versions": versions,
+        "metafeature_names": list(pd.read_parquet(metafeature_file).columns) if metafeature_file.is_file() else [],
+        "datasets": datasets,
+    }
+    _atomic_write(folder / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1, sort_keys=True)))
+    return manifest
+
+
+class KnowledgeBase:
+    """Read access to a knowledge-base folder (default: the one shipped in the package)."""
+
+    def __init__(self, location: str | Path | None = None):
+        self.location = Path(location) if location is not None else default_location()
+
+    def spaces(self) -> list[str]:
+        return sorted(p.parent.name for p in self.location.glob("*/manifest.json"))
+
+    def manifest(self, space: str) -> dict[str, Any]:
+        path = self.location / space / "manifest.json"
+        if not path.is_file():
+            raise DataError(
+                f"The knowledge base at {str(self.location)!r} has no results for space {space!r}; "
+                f"it has {self.spaces()}. Collect them with: autometa collect --space {space} ..."
+            )
+        manifest = json.loads(path.read_text())
+        if manifest.get("schema_version") != SCHEMA_VERSION:
+            raise DataError(
+                f"{str(path)!r} has schema version {manifest.get('schema_version')!r}; this autometa reads "
+                f"version {SCHEMA_VERSION}. Re-export it with this version's collector."
+            )
+        return manifest
+
+    def evaluations(self, space: str) -> pd.DataFrame:
+        """Every evaluation of `space`, one row per (dataset, configuration), with a `dataset` column."""
+        manifest = self.manifest(space)
+        frames = [pd.read_parquet(self.location / space / info["file"]).assign(dataset=name)
+                  for name, info in manifest["datasets"].items()]
+        return pd.concat(frames, ignore_index=True)
+
+    def metafeatures(self) -> pd.DataFrame:
+        path = self.location / "metafeatures.parquet"
+        if not path.is_file():
+            raise DataError(f"No metafeatures table at {str(path)!r}; build it with: autometa kb metafeatures.")
+        return pd.read_parquet(path)
+
+    def info(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {"location": str(self.location), "spaces": {}}
+        for space in self.spaces():
+            manifest = self.manifest(space)
+            tasks: dict[str, int] = {}
+            for info in manifest["datasets"].values():
+                tasks[info["task"]] = tasks.get(info["task"], 0) + 1
+            summary["spaces"][space] = {
+                "datasets": len(manifest["datasets"]), "datasets_by_task": tasks,
+                "configurations_per_dataset": manifest["pool"]["size"],
+                "failed_fits": sum(i["failed_fits"] for i in manifest["datasets"].values()),
+                "protocol": manifest["protocol"], "package_versions": manifest["package_versions"],
+            }
+        return summary
+
+
+def build_metafeature_table(out: str | Path, corpus: str | Path, progress: bool = True) -> pd.DataFrame:
+    """Metafeatures (full data) of every dataset present in any space of `out`, computed once each."""
+    from autometa.corpus import metafeature_table
+
+    path = Path(out) / "metafeatures.parquet"
+    names = sorted({p.stem for p in Path(out).glob("*/*.parquet")})
+    existing = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+    missing = [n for n in names if n not in existing.index]
+    if missing:
+        fresh = metafeature_table(corpus, names=missing, progress=progress)
+        table = pd.concat([existing, fresh]) if len(existing) else fresh
+        table = table.sort_index()
+        _atomic_write(path, lambda p: table.to_parquet(p))
+        return table
+    return existing

@@ -1,0 +1,131 @@
+"""The collector on real corpus datasets: resumable after SIGKILL, shareable, scalable."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autometa.collect import Plan, collect, open_storage
+from autometa.knowledge import KnowledgeBase
+
+NAMES = ["iris", "1027_ESL"]
+CONFIGS = 24  # plus the defaults: 25 a dataset
+
+
+def _collector(corpus: Path, storage: str, out: Path, extra_env: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "AUTOMETA_HEARTBEAT_SECONDS": "1", "AUTOMETA_GRACE_SECONDS": "3",
+           "OMP_NUM_THREADS": "1", **(extra_env or {})}
+    command = [sys.executable, "-m", "autometa.cli", "collect", "--corpus", str(corpus), "--names", *NAMES,
+               "--configs", str(CONFIGS), "--storage", storage, "--out", str(out), "--quiet", "--no-metafeatures"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _evaluated_trials(storage_url: str) -> Counter:
+    """(dataset, config_id) -> number of trials that hold an evaluation."""
+    import optuna
+
+    storage = open_storage(storage_url)
+    counts: Counter = Counter()
+    for summary in optuna.get_all_study_summaries(storage):
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        for trial in study.get_trials(deepcopy=False):
+            if "result" in trial.user_attrs:
+                counts[(summary.study_name, trial.user_attrs["config_id"])] += 1
+    return counts
+
+
+def _assert_complete_once(storage_url: str, out: Path) -> None:
+    counts = _evaluated_trials(storage_url)
+    assert len(counts) == len(NAMES) * (CONFIGS + 1)
+    assert set(counts.values()) == {1}, "an evaluation was duplicated"
+    evaluations = KnowledgeBase(out).evaluations("lightgbm")
+    assert len(evaluations) == len(NAMES) * (CONFIGS + 1)
+    assert evaluations.groupby("dataset")["config_id"].apply(sorted).map(lambda ids: ids == list(range(CONFIGS + 1))).all()
+    assert np.isfinite(evaluations["score"]).all()
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_loses_and_duplicates_nothing(corpus_path, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'collect.db'}"
+    out = tmp_path / "kb"
+    process = _collector(corpus_path, storage, out)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.5)
+        if (tmp_path / "collect.db").exists() and sum(_evaluated_trials(storage).values()) >= 8:
+            break
+    assert process.poll() is None, f"collector ended before it could be killed: {process.communicate()}"
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    done_before = sum(_evaluated_trials(storage).values())
+    assert 8 <= done_before < len(NAMES) * (CONFIGS + 1)
+
+    rerun = _collector(corpus_path, storage, out)
+    stdout, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr
+    assert "2 datasets exported" in stdout
+    _assert_complete_once(storage, out)
+
+
+def _two_collectors(corpus_path: Path, storage: str, out: Path) -> None:
+    first, second = _collector(corpus_path, storage, out), _collector(corpus_path, storage, out)
+    for process in (first, second):
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+    _assert_complete_once(storage, out)
+
+
+@pytest.mark.slow
+def test_two_collectors_share_a_sqlite_storage(corpus_path, tmp_path):
+    _two_collectors(corpus_path, f"sqlite:///{tmp_path / 'shared.db'}", tmp_path / "kb")
+
+
+@pytest.mark.slow
+def test_two_collectors_share_a_postgresql_storage(corpus_path, tmp_path):
+    url = os.environ.get("AUTOMETA_TEST_POSTGRES")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run this test: .ci/run starts PostgreSQL and sets AUTOMETA_TEST_POSTGRES")
+        pytest.skip("set AUTOMETA_TEST_POSTGRES to a PostgreSQL URL (see .ci/start-postgres)")
+    import sqlalchemy
+
+    database = f"autometa_test_{os.getpid()}_{int(time.time())}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f"CREATE DATABASE {database}"))
+    try:
+        _two_collectors(corpus_path, url.rsplit("/", 1)[0] + f"/{database}", tmp_path / "kb")
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"DROP DATABASE {database} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_with_two_workers(corpus_path, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 'dask.db'}",
+                out=str(tmp_path / "kb"), n_configs=CONFIGS)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        results = collect(plan, names=NAMES, scheduler=cluster.scheduler_address, progress=False)
+    assert sorted(r["dataset"] for r in results) == sorted(NAMES)
+    _assert_complete_once(plan.storage, tmp_path / "kb")
+
+
+def test_exported_datasets_are_skipped(corpus_path, tmp_path):
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=4)
+    first = collect(plan, names=["iris"], progress=False)
+    assert first[0]["status"] == "exported" and first[0]["evaluated"] == 5
+    fresh_storage = Plan(**{**plan.__dict__, "storage": f"sqlite:///{tmp_path / 'other.db'}"})
+    assert collect(fresh_storage, names=["iris"], progress=False) == []  # nothing left to do
+    info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
+    assert info["datasets"] == 1 and info["configurations_per_dataset"] == 5
