@@ -1,0 +1,81 @@
+"""Search spaces and the evaluation protocol."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa import load_dataset
+from autometa.protocol import Protocol, evaluate, fold_indices, ovr_auc, prepare_rows
+from autometa.spaces import SPACES, UnknownSpaceError, get_space
+
+
+@pytest.mark.parametrize("name", sorted(SPACES))
+def test_pool_is_deterministic_starts_with_defaults_and_stays_in_range(name):
+    space = get_space(name)
+    pool = space.pool(64, seed=0)
+    assert pool == space.pool(64, seed=0) and pool != space.pool(64, seed=1)
+    assert len(pool) == 65 and pool[0] == space.defaults
+    for config in pool:
+        assert set(config) == set(space.params)
+        for key, value in config.items():
+            p = space.params[key]
+            assert p.low <= value <= p.high
+            assert isinstance(value, int) if p.integer else isinstance(value, float)
+    # space-filling: every parameter's unit-scale values spread over the whole range
+    for key, p in space.params.items():
+        values = np.array([c[key] for c in pool[1:]], dtype=float)
+        unit = (np.log(values) - np.log(p.low)) / (np.log(p.high) - np.log(p.low)) if p.log else (values - p.low) / (p.high - p.low)
+        assert unit.min() < 0.1 and unit.max() > 0.9, key
+
+
+def test_distributions_match_params_and_fingerprint_is_stable():
+    space = get_space("lightgbm")
+    dists = space.distributions()
+    assert set(dists) == set(space.params) and dists["learning_rate"].log
+    assert space.fingerprint() == get_space("lightgbm").fingerprint()
+    assert space.fingerprint() != get_space("hist_gradient_boosting").fingerprint()
+
+
+def test_unknown_space_is_a_clear_error():
+    with pytest.raises(UnknownSpaceError, match="Unknown search space 'xgb'. Available: "):
+        get_space("xgb")
+
+
+def test_ovr_auc_hand_computed():
+    y = np.array([0, 0, 1, 1, 2])
+    proba = np.array([[.8, .1, .1], [.6, .3, .1], [.3, .6, .1], [.5, .4, .1], [.1, .1, .8]])
+    # class 0: positives .8 .6 vs negatives .3 .5 .1 -> 6/6; class 1: .6 .4 vs .1 .3 .1 -> 6/6;
+    # class 2: .8 vs .1 x4 -> 1. Every class separable: macro AUC 1.
+    assert ovr_auc(y, proba) == 1.0
+    proba[3] = [.7, .2, .1]  # class 0: .8 .6 vs .3 .7 .1 -> 5/6; class 1: .6 .2 vs .1 .3 .1 -> 5/6
+    assert ovr_auc(y, proba) == pytest.approx((5 / 6 + 5 / 6 + 1) / 3)
+
+
+@pytest.mark.parametrize("name", ["iris", "credit_g", "1027_ESL"])
+def test_evaluate_real_datasets_with_defaults(corpus_path, name):
+    dataset = load_dataset(corpus_path / f"{name}.tsv.gz")
+    protocol = Protocol()
+    rows = prepare_rows(dataset, protocol)
+    result = evaluate(get_space("lightgbm"), get_space("lightgbm").defaults, rows, protocol)
+    assert result.ok and len(result.fold_scores) == 3
+    assert 0.5 < result.score <= 1.0
+    assert np.isnan(result.log_loss) == (dataset.task == "regression")
+
+
+def test_rare_classes_fall_back_to_plain_folds_and_failures_are_recorded():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60)})
+    y = np.array([0] * 30 + [1] * 28 + [2] * 2)
+    dataset = load_dataset((X, y))
+    folds = fold_indices(dataset, Protocol(folds=3))
+    assert len(folds) == 3 and sorted(np.concatenate([t for _, t in folds])) == list(range(60))
+    broken = evaluate(get_space("lightgbm"), {**get_space("lightgbm").defaults, "num_leaves": -5}, dataset, Protocol())
+    assert not broken.ok and np.isnan(broken.score) and "num_leaves" in broken.error
+
+
+def test_row_cap_is_stratified_and_seeded(corpus_path):
+    dataset = load_dataset(corpus_path / "adult.tsv.gz")
+    rows = prepare_rows(dataset, Protocol(max_rows=500))
+    assert rows.n_rows == 500 and rows.X.equals(prepare_rows(dataset, Protocol(max_rows=500)).X)
+    share = dataset.y.value_counts(normalize=True).sort_index()
+    assert np.allclose(rows.y.value_counts(normalize=True).sort_index(), share, atol=0.01)
