@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -120,7 +121,7 @@ def test_dask_local_cluster_with_two_workers(corpus_path, tmp_path):
     _assert_complete_once(plan.storage, tmp_path / "kb")
 
 
-def test_exported_datasets_are_skipped(corpus_path, tmp_path):
+def test_exported_datasets_are_skipped_and_described(corpus_path, tmp_path, capsys):
     plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
                 out=str(tmp_path / "kb"), n_configs=4)
     first = collect(plan, names=["iris"], progress=False)
@@ -129,3 +130,32 @@ def test_exported_datasets_are_skipped(corpus_path, tmp_path):
     assert collect(fresh_storage, names=["iris"], progress=False) == []  # nothing left to do
     info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
     assert info["datasets"] == 1 and info["configurations_per_dataset"] == 5
+    assert info["datasets_by_task"] == {"multiclass": 1} and info["protocol"]["folds"] == 3
+
+    from autometa.cli import main
+
+    assert main(["kb", "info", "--location", plan.out, "--format", "json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["spaces"]["lightgbm"]["failed_fits"] == 0
+    assert main(["kb", "info", "--location", plan.out]) == 0
+    assert "lightgbm: 1 datasets (1 multiclass); 5 configurations each" in capsys.readouterr().out
+
+
+def test_knowledge_base_files_are_self_describing(corpus_path, tmp_path):
+    from autometa.knowledge import read_metadata
+
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=2)
+    collect(plan, names=["credit_g"], progress=False)
+    meta = read_metadata(tmp_path / "kb" / "lightgbm" / "credit_g.parquet")
+    assert meta["openml_id"] == 31 and meta["task"] == "binary" and meta["schema_version"] == 1
+    assert meta["protocol"]["metric"]["binary"] == "roc_auc" and "lightgbm" in meta["package_versions"]
+    manifest = KnowledgeBase(plan.out).manifest("lightgbm")
+    assert manifest["space"]["defaults"]["num_leaves"] == 31 and manifest["pool"]["size"] == 3
+    (tmp_path / "kb" / "lightgbm" / "manifest.json").write_text('{"schema_version": 99}')
+    from autometa import DataError
+
+    with pytest.raises(DataError, match="schema version 99"):
+        KnowledgeBase(plan.out).manifest("lightgbm")
+    with pytest.raises(DataError, match="no results for space 'hist_gradient_boosting'"):
+        KnowledgeBase(plan.out).manifest("hist_gradient_boosting")
