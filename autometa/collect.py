@@ -37,6 +37,8 @@ DEFAULT_STORAGE = "sqlite:///autometa-collect.db"
 HEARTBEAT_SECONDS = int(os.environ.get("AUTOMETA_HEARTBEAT_SECONDS", "10"))
 GRACE_SECONDS = int(os.environ.get("AUTOMETA_GRACE_SECONDS", "40"))
 POOL_SEED = 0
+# A configuration whose trials were interrupted this many times is recorded as a failure.
+MAX_ATTEMPTS = 3
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -152,6 +154,17 @@ def _repair_pool(study, pool: list[dict]) -> None:
     study.set_user_attr("pool_enqueued", True)
 
 
+def _requeue_unfinished(study, pool: list[dict]) -> bool:
+    """Enqueue configurations left without a result (a Ctrl-C'd trial, a stale one past Optuna's
+    retries); one that has been tried ``MAX_ATTEMPTS`` times is left as a recorded failure."""
+    from autometa.knowledge import unfinished_configs
+
+    retry = [i for i, attempts in unfinished_configs(study).items() if attempts < MAX_ATTEMPTS]
+    for config_id in retry:
+        study.enqueue_trial(pool[config_id], user_attrs={"config_id": config_id})
+    return bool(retry)
+
+
 def _objective(space, dataset, protocol, folds) -> Callable:
     import optuna
 
@@ -202,7 +215,8 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
     rows = prepare_rows(dataset, protocol)
     folds = fold_indices(rows, protocol)
     storage = open_storage(plan.storage)
-    study = _open_study(storage, plan, dataset, space.pool(plan.n_configs, seed=POOL_SEED))
+    pool = space.pool(plan.n_configs, seed=POOL_SEED)
+    study = _open_study(storage, plan, dataset, pool)
     objective = _objective(space, rows, protocol, folds)
     evaluated = 0
     while True:
@@ -210,7 +224,9 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
         if not waiting:
             running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
             if not running:
-                break
+                if not _requeue_unfinished(study, pool):
+                    break
+                continue
             # Trials of another collector, or of a killed one: wait until they finish or go stale.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

@@ -62,6 +62,26 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(temporary, path)
 
 
+def unfinished_configs(study) -> dict[int, int]:
+    """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
+    from optuna.trial import TrialState
+
+    attempts: dict[int, int] = {}
+    done, in_flight = set(), set()
+    for trial in study.get_trials(deepcopy=False):
+        config_id = trial.user_attrs.get("config_id")
+        if config_id is None:
+            continue
+        if "result" in trial.user_attrs:
+            done.add(config_id)
+        elif trial.state in (TrialState.WAITING, TrialState.RUNNING):
+            in_flight.add(config_id)
+        else:
+            attempts[config_id] = attempts.get(config_id, 0) + 1
+    pool_size = int(study.user_attrs["pool_size"])
+    return {i: attempts.get(i, 0) for i in range(pool_size) if i not in done and i not in in_flight}
+
+
 def export_study(study, plan, dataset) -> dict[str, Any]:
     """Write one finished study as ``<space>/<dataset>.parquet``; returns counts."""
     import pyarrow as pa
@@ -89,9 +109,13 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
             "fold_scores": result["fold_scores"], "error": result["error"], "trial_number": trial.number,
         }
     pool_size = int(study.user_attrs["pool_size"])
-    missing = sorted(set(range(pool_size)) - set(rows))
-    if missing:
-        raise DataError(f"Study {study.study_name!r} is not finished: configurations {missing[:10]} have no result.")
+    pool = space.pool(pool_size - 1, seed=int(study.user_attrs["pool_seed"]))
+    for config_id, attempts in unfinished_configs(study).items():
+        if attempts == 0:
+            raise DataError(f"Study {study.study_name!r} is not finished: configuration {config_id} has no result.")
+        rows[config_id] = {"config_id": config_id, **pool[config_id], "score": float("nan"), "log_loss": None,
+                           "fit_seconds": None, "fold_scores": None, "trial_number": None,
+                           "error": f"interrupted {attempts} times without a result (killed by memory or time?)"}
     table = pd.DataFrame([rows[i] for i in range(pool_size)])
     table["log_loss"] = table["log_loss"].astype(float)
     failures = int(table["error"].notna().sum())

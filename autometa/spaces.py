@@ -104,10 +104,15 @@ class SearchSpace:
 
     def pool(self, n: int, seed: int = 0) -> list[dict[str, Any]]:
         """The defaults followed by `n` scrambled-Sobol points: the same list for the same (n, seed)."""
+        import math
+
+        import numpy as np
         from scipy.stats import qmc
 
         sobol = qmc.Sobol(d=len(self.params), scramble=True, seed=seed)
-        points = sobol.random(n)
+        # The first n points of the sequence; drawn as a power of two, which Sobol balances.
+        points = sobol.random_base2(max(0, math.ceil(math.log2(n)))) if n > 0 else np.empty((0, len(self.params)))
+        points = points[:n]
         configs = [dict(self.defaults)]
         for row in points:
             configs.append({name: p.from_unit(float(u)) for (name, p), u in zip(self.params.items(), row)})

@@ -159,3 +159,43 @@ def test_knowledge_base_files_are_self_describing(corpus_path, tmp_path):
         KnowledgeBase(plan.out).manifest("lightgbm")
     with pytest.raises(DataError, match="no results for space 'hist_gradient_boosting'"):
         KnowledgeBase(plan.out).manifest("hist_gradient_boosting")
+
+
+def _study_with_interrupted_config(plan: Plan, interruptions: int):
+    """Open the iris study and leave config 0 FAILed without a result, as Ctrl-C leaves a trial."""
+    import optuna
+
+    from autometa.collect import _open_study
+    from autometa.datasets import load_corpus
+    from autometa.spaces import get_space
+
+    dataset = next(load_corpus(plan.corpus, names=["iris"]))
+    pool = get_space("lightgbm").pool(plan.n_configs)
+    study = _open_study(open_storage(plan.storage), plan, dataset, pool)
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        trial = study.ask()  # the oldest waiting trial: config 0
+    assert trial.user_attrs["config_id"] == 0
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    for _ in range(interruptions - 1):  # later attempts, failed the same way
+        study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, user_attrs={"config_id": 0}))
+
+
+def test_interrupted_configuration_is_retried(corpus_path, tmp_path):
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=3)
+    _study_with_interrupted_config(plan, interruptions=1)
+    collect(plan, names=["iris"], progress=False)
+    table = KnowledgeBase(plan.out).evaluations("lightgbm")
+    assert table["config_id"].tolist() == [0, 1, 2, 3] and table["error"].isna().all()
+
+
+def test_configuration_interrupted_too_often_is_a_recorded_failure(corpus_path, tmp_path):
+    from autometa.collect import MAX_ATTEMPTS
+
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=3)
+    _study_with_interrupted_config(plan, interruptions=MAX_ATTEMPTS)
+    collect(plan, names=["iris"], progress=False)
+    table = KnowledgeBase(plan.out).evaluations("lightgbm").set_index("config_id")
+    assert np.isnan(table.loc[0, "score"]) and "interrupted 3 times" in table.loc[0, "error"]
+    assert table.loc[[1, 2, 3], "error"].isna().all()
