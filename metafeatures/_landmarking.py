@@ -19,6 +19,7 @@ from metafeatures._input import Prepared
 
 PFAHRINGER = "Pfahringer et al. 2000"
 N_FOLDS = 5
+MIN_ROWS = 2 * N_FOLDS
 
 
 def _folds(y: np.ndarray, classification: bool, random_state: int):
@@ -53,13 +54,15 @@ def _compute(data: Prepared) -> dict:
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     rows, y = data.learner_rows, data.learner_target()
+    if rows.size < MIN_ROWS:
+        return {f.name: Failed(f"landmarking needs at least {MIN_ROWS} rows") for f in LANDMARKING.features}
     ordinal, scaled = data.ordinal_design[rows], data.capped_columns(data.scaled_design)[rows]
     cls, seed = data.classification, data.random_state
     stump = DecisionTreeClassifier if cls else DecisionTreeRegressor
     neighbours = KNeighborsClassifier if cls else KNeighborsRegressor
     out: dict = {}
     if ordinal.shape[1] == 0:
-        return {}
+        return {f.name: Failed("no column with values") for f in LANDMARKING.features}
     out["best_node"] = _score(stump(max_depth=1, random_state=seed), ordinal, y, cls, seed)
     column = np.random.default_rng(seed).integers(ordinal.shape[1])
     out["random_node"] = _score(stump(max_depth=1, random_state=seed), ordinal[:, [column]], y, cls, seed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from metafeatures._base import Group, Metafeature
+from metafeatures._base import Failed, Group, Metafeature
 from metafeatures._input import Prepared
 
 BENSUSAN = "Bensusan et al. 2000"
@@ -22,6 +22,8 @@ def _compute(data: Prepared) -> dict:
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     X, y = data.ordinal_design[data.learner_rows], data.learner_target()
+    if X.shape[1] == 0:
+        return {f.name: Failed("no column with values") for f in MODEL_BASED.features}
     n_rows = X.shape[0]
     learner = DecisionTreeClassifier if data.classification else DecisionTreeRegressor
     min_leaf = max(1, int(MIN_LEAF_SHARE * n_rows))
