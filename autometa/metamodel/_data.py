@@ -61,8 +61,8 @@ class MetaData:
         spread = (best - worst).replace(0, np.nan)
         normalized = self.scores.sub(worst, axis=0).div(spread, axis=0)
         # A dataset where every configuration scores the same: every configuration is the best.
-        flat = spread.isna() & best.notna()
-        normalized.loc[flat] = 1.0
+        flat = (spread.isna() & best.notna()).to_numpy()[:, None]
+        normalized = normalized.mask(flat & self.scores.notna().to_numpy(), 1.0)
         return normalized.fillna(0.0)
 
     def regret(self) -> pd.DataFrame:
