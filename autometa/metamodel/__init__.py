@@ -8,15 +8,26 @@ surrogate, the shipped default meta-model and ``autometa.suggest`` come next.
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
-from autometa.metamodel._validation import METHODS, expected_random_best_of, leave_group_out
+from autometa.metamodel._surrogate import Surrogate, greedy_best_of
+from autometa.metamodel._validation import (
+    METHODS,
+    expected_random_best_of,
+    group_folds,
+    leave_group_out,
+    make_surrogate_method,
+)
 
 __all__ = [
     "METHODS",
     "MetaData",
     "Scaling",
+    "Surrogate",
     "expected_random_best_of",
+    "greedy_best_of",
     "greedy_portfolio",
+    "group_folds",
     "l1_distances",
     "leave_group_out",
+    "make_surrogate_method",
     "nearest_dataset_configs",
 ]

@@ -1,9 +1,13 @@
 """Grouped leave-dataset-out validation of warm-start methods on a knowledge base.
 
-For every dataset, each method is rebuilt on the other datasets minus the held-out dataset's
-near-duplicate group (its evaluations and its metafeature scaling never reach the method), then
-asked for `n` configurations of the held-out dataset's pool. Reported: the normalized regret
-(HPO-B) of the first suggestion and of the best of the first k.
+The held-out datasets are whole near-duplicate groups: one group at a time, or ``folds``
+folds of groups. For each, every method is fitted on the remaining datasets only (their
+evaluations and their metafeature scaling; nothing of the held-out group), then asked for
+configurations of the held-out datasets' pool. Reported: the normalized regret (HPO-B) of the
+best of the first k suggestions, for each budget k.
+
+A method is ``fit(train: MetaData) -> suggest``, where ``suggest(metafeatures: Series, n: int)``
+returns config ids, best first.
 """
 
 from __future__ import annotations
@@ -16,26 +20,48 @@ import pandas as pd
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
+from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
-# A method: (training meta-data, held-out dataset's metafeatures, n) -> config ids, best first.
-Method = Callable[[MetaData, pd.Series, int], list[int]]
-
-
-def defaults_method(train: MetaData, metafeatures: pd.Series, n: int) -> list[int]:
-    return [0]
+Suggest = Callable[[pd.Series, int], list[int]]
+Method = Callable[[MetaData], Suggest]
 
 
-def portfolio_method(train: MetaData, metafeatures: pd.Series, n: int) -> list[int]:
-    return greedy_portfolio(train.regret(), n)
+def defaults_method(train: MetaData) -> Suggest:
+    return lambda metafeatures, n: [0]
 
 
-def knn_method(train: MetaData, metafeatures: pd.Series, n: int) -> list[int]:
+def portfolio_method(train: MetaData, size: int = 50) -> Suggest:
+    portfolio = greedy_portfolio(train.regret(), size)
+    return lambda metafeatures, n: portfolio[:n]
+
+
+def knn_method(train: MetaData, depth: int = 25) -> Suggest:
     scaling = Scaling.fit(train.metafeatures)
-    distances = pd.Series(l1_distances(scaling.transform(metafeatures.to_frame().T)[0],
-                                       scaling.transform(train.metafeatures)), index=train.datasets)
+    reference = scaling.transform(train.metafeatures)
     normalized = train.normalized()
-    best = {d: list(normalized.loc[d].sort_values(ascending=False, kind="stable").index[:n]) for d in train.datasets}
-    return [config for config, _ in nearest_dataset_configs(distances, best, n)]
+    best = {d: list(normalized.loc[d].sort_values(ascending=False, kind="stable").index[:depth]) for d in train.datasets}
+
+    def suggest(metafeatures: pd.Series, n: int) -> list[int]:
+        query = scaling.transform(metafeatures.to_frame().T)[0]
+        distances = pd.Series(l1_distances(query, reference), index=train.datasets)
+        return [config for config, _ in nearest_dataset_configs(distances, best, n)]
+
+    return suggest
+
+
+def make_surrogate_method(params: dict[str, dict], members: int = 8) -> Method:
+    """Score the pool with a surrogate ensemble; choose n by expected best-of-n over its members."""
+
+    def fit(train: MetaData) -> Suggest:
+        surrogate = Surrogate(params, members=members).fit(train)
+
+        def suggest(metafeatures: pd.Series, n: int) -> list[int]:
+            scenarios = surrogate.predict_members(metafeatures, train.configs)
+            return [int(train.configs.index[i]) for i in greedy_best_of(scenarios, n)]
+
+        return suggest
+
+    return fit
 
 
 METHODS: dict[str, Method] = {"defaults": defaults_method, "portfolio": portfolio_method, "knn": knn_method}
@@ -43,39 +69,48 @@ METHODS: dict[str, Method] = {"defaults": defaults_method, "portfolio": portfoli
 
 def expected_random_best_of(regret: np.ndarray, k: int) -> float:
     """Expected best-of-k regret of k configurations drawn without replacement from a pool."""
+    from scipy.special import gammaln
+
     ordered = np.sort(regret)
     n = ordered.size
     if k >= n:
         return float(ordered[0])
-    # P(the minimum is the i-th smallest) = C(n-1-i, k-1) / C(n, k), computed in logs.
-    from scipy.special import gammaln
-
-    def log_comb(a: np.ndarray | int, b: int) -> np.ndarray:
-        return gammaln(np.asarray(a) + 1) - gammaln(b + 1) - gammaln(np.asarray(a) - b + 1)
-
+    # P(the minimum is the i-th smallest) = C(n-1-i, k-1) / C(n, k), in logs.
     i = np.arange(n - k + 1)
-    weights = np.exp(log_comb(n - 1 - i, k - 1) - log_comb(n, k))
-    return float(np.dot(weights, ordered[: n - k + 1]))
+    log_weights = (gammaln(n - i) - gammaln(k) - gammaln(n - i - k + 1)) - (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+    return float(np.dot(np.exp(log_weights), ordered[: n - k + 1]))
+
+
+def group_folds(metadata: MetaData, folds: int | None, seed: int = 0) -> list[list[str]]:
+    """Held-out dataset lists: one per near-duplicate group (None), or `folds` folds of whole groups."""
+    groups = sorted(metadata.groups.unique())
+    if folds is None:
+        assignment = {g: i for i, g in enumerate(groups)}
+    else:
+        order = np.random.default_rng(seed).permutation(len(groups))
+        assignment = {groups[j]: rank % folds for rank, j in enumerate(order)}
+    held: dict[int, list[str]] = {}
+    for dataset in metadata.datasets:
+        held.setdefault(assignment[metadata.groups.loc[dataset]], []).append(dataset)
+    return [held[k] for k in sorted(held)]
 
 
 def leave_group_out(metadata: MetaData, methods: dict[str, Method] | None = None,
-                    budgets: Sequence[int] = (1, 5)) -> pd.DataFrame:
-    """One row per (dataset, method): regret of the best of the first k suggestions for each budget."""
+                    budgets: Sequence[int] = (1, 5), folds: int | None = None) -> pd.DataFrame:
+    """One row per (held-out dataset, method) with ``regret@k`` for each budget k."""
     methods = methods or METHODS
     regret = metadata.regret()
     rows = []
-    for dataset in metadata.datasets:
-        train = metadata.without_group_of(dataset)
-        held_out = regret.loc[dataset]
-        query = metadata.metafeatures.loc[dataset]
-        for name, method in methods.items():
-            suggestions = method(train, query, max(budgets))
-            row = {"dataset": dataset, "task": metadata.tasks.loc[dataset], "method": name}
-            for k in budgets:
-                row[f"regret@{k}"] = float(held_out.loc[suggestions[:k]].min())
-            rows.append(row)
-        row = {"dataset": dataset, "task": metadata.tasks.loc[dataset], "method": "random"}
-        for k in budgets:
-            row[f"regret@{k}"] = expected_random_best_of(held_out.to_numpy(), k)
-        rows.append(row)
+    for held_out in group_folds(metadata, folds):
+        train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
+        fitted = {name: method(train) for name, method in methods.items()}
+        for dataset in held_out:
+            pool_regret = regret.loc[dataset]
+            base = {"dataset": dataset, "task": metadata.tasks.loc[dataset]}
+            for name, suggest in fitted.items():
+                picks = suggest(metadata.metafeatures.loc[dataset], max(budgets))
+                rows.append({**base, "method": name,
+                             **{f"regret@{k}": float(pool_regret.loc[picks[:k]].min()) for k in budgets}})
+            rows.append({**base, "method": "random",
+                         **{f"regret@{k}": expected_random_best_of(pool_regret.to_numpy(), k) for k in budgets}})
     return pd.DataFrame(rows)

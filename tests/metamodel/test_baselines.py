@@ -8,6 +8,8 @@ import pytest
 
 from autometa.metamodel import (
     MetaData,
+    group_folds,
+    greedy_best_of,
     Scaling,
     expected_random_best_of,
     greedy_portfolio,
@@ -78,9 +80,12 @@ def test_nearest_dataset_configs_rounds_and_skips_taken():
 def test_leave_group_out_never_trains_on_the_held_out_group(tiny):
     seen = []
 
-    def spy(train, metafeatures, n):
-        seen.append((metafeatures.name, set(train.datasets)))
-        return [0, 1]
+    def spy(train):
+        def suggest(metafeatures, n):
+            seen.append((metafeatures.name, set(train.datasets)))
+            return [0, 1]
+
+        return suggest
 
     table = leave_group_out(tiny, {"spy": spy}, budgets=(1, 2))
     for held_out, trained_on in seen:
@@ -90,3 +95,18 @@ def test_leave_group_out_never_trains_on_the_held_out_group(tiny):
     spy_rows = table[table.method == "spy"].set_index("dataset")
     assert spy_rows.loc["a", "regret@1"] == 1.0 and spy_rows.loc["a", "regret@2"] == 0.0
     assert set(table.method) == {"spy", "random"}
+
+
+def test_group_folds_keep_groups_together(tiny):
+    folds = group_folds(tiny, folds=2)
+    assert sorted(sum(folds, [])) == tiny.datasets
+    assert any({"a", "b"} <= set(f) for f in folds)
+    assert group_folds(tiny, None) == [["a", "b"], ["c"], ["d"]]
+
+
+def test_greedy_best_of_prefers_complementary_picks():
+    # Two scenarios: config 0 is good in both (mean .6), 1 only in the first, 2 only in the second.
+    scenarios = np.array([[0.6, 1.0, 0.0], [0.6, 0.0, 1.0]])
+    assert greedy_best_of(scenarios, 1) == [0]
+    assert greedy_best_of(scenarios, 3)[:2] in ([0, 1], [0, 2])
+    assert sorted(greedy_best_of(scenarios, 3)) == [0, 1, 2]

@@ -1,0 +1,87 @@
+"""Surrogate: expected normalized score of a configuration on a dataset, from metafeatures.
+
+A small ensemble of LightGBM regressors on ``[metafeatures, configuration on the unit scale]``
+-> normalized score (1 = best of the pool on that dataset). Each member is trained on a
+bootstrap of the training *datasets* (all configurations of a drawn dataset go together), so
+the members disagree where the meta-data is thin; that disagreement is what makes the
+best-of-n selection (:func:`greedy_best_of`) pick diverse configurations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from autometa.metamodel._data import MetaData
+
+SURROGATE_PARAMS = {
+    "n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
+    "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "n_jobs": 1, "verbosity": -1,
+}
+
+
+def unit_configs(configs: pd.DataFrame, params: dict[str, dict]) -> pd.DataFrame:
+    """Configurations mapped to [0, 1] on each parameter's own (log or linear) scale."""
+    out = {}
+    for name, p in params.items():
+        values = configs[name].astype(float)
+        if p["log"]:
+            out[name] = (np.log(values) - np.log(p["low"])) / (np.log(p["high"]) - np.log(p["low"]))
+        else:
+            out[name] = (values - p["low"]) / (p["high"] - p["low"])
+    return pd.DataFrame(out, index=configs.index)
+
+
+@dataclasses.dataclass
+class Surrogate:
+    params: dict[str, dict]  # the space's parameter ranges, as in the knowledge-base manifest
+    members: int = 8
+    random_state: int = 0
+    models: list = dataclasses.field(default_factory=list)
+    metafeature_names: list[str] = dataclasses.field(default_factory=list)
+
+    def fit(self, metadata: MetaData) -> Surrogate:
+        import lightgbm
+
+        normalized = metadata.normalized()
+        units = unit_configs(metadata.configs, self.params)
+        self.metafeature_names = list(metadata.metafeatures.columns)
+        datasets = np.array(metadata.datasets)
+        rng = np.random.default_rng(self.random_state)
+        self.models = []
+        for member in range(self.members):
+            drawn = rng.choice(datasets, size=datasets.size, replace=True) if self.members > 1 else datasets
+            X, y = self._design(metadata.metafeatures.loc[drawn], units), normalized.loc[drawn].to_numpy().ravel()
+            model = lightgbm.LGBMRegressor(random_state=self.random_state + member, **SURROGATE_PARAMS)
+            self.models.append(model.fit(X, y))
+        return self
+
+    def _design(self, metafeatures: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+        """Rows: every (dataset, configuration) pair, datasets outer, configurations inner."""
+        mf = metafeatures.reindex(columns=self.metafeature_names).to_numpy(dtype=float)
+        n_configs = len(units)
+        return np.hstack([np.repeat(mf, n_configs, axis=0), np.tile(units.to_numpy(dtype=float), (len(mf), 1))])
+
+    def predict_members(self, metafeatures: pd.Series, configs: pd.DataFrame) -> np.ndarray:
+        """(members x configurations) predicted normalized scores for one dataset."""
+        X = self._design(metafeatures.to_frame().T, unit_configs(configs, self.params))
+        return np.vstack([model.predict(X) for model in self.models])
+
+
+def greedy_best_of(scenarios: np.ndarray, n: int) -> list[int]:
+    """Column indices maximizing the mean over scenarios (rows) of the best chosen value, greedily.
+
+    The first pick is the best on average; each next pick is the one that adds most where the
+    picks so far are weak, which is how a portfolio of n differs from the n best on average.
+    """
+    best_so_far = np.full(scenarios.shape[0], -np.inf)
+    chosen: list[int] = []
+    for _ in range(min(n, scenarios.shape[1])):
+        gain = np.maximum(best_so_far[:, None], scenarios).mean(axis=0)
+        gain[chosen] = -np.inf
+        pick = int(np.argmax(gain))
+        chosen.append(pick)
+        best_so_far = np.maximum(best_so_far, scenarios[:, pick])
+    return chosen
