@@ -21,6 +21,8 @@ from typing import Any
 from autometa.exceptions import AutometaError
 
 TASKS = ("binary", "multiclass", "regression")
+# Fixed settings that change how fast a fit runs, not which model it fits.
+RUNTIME_SETTINGS = frozenset({"n_jobs", "verbosity", "verbose"})
 
 
 class UnknownSpaceError(AutometaError, KeyError):
@@ -96,6 +98,13 @@ class SearchSpace:
             else:
                 config[name] = trial.suggest_float(name, p.low, p.high, log=p.log)
         return config
+
+    def learner_params(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Keyword arguments that rebuild the evaluated model: the configuration plus the fixed
+        settings that matter to the model (``subsample_freq``, ``early_stopping``...), without
+        the runtime ones (threads, verbosity)."""
+        fixed = {k: v for k, v in self.fixed.items() if k not in RUNTIME_SETTINGS}
+        return {**fixed, **config}
 
     def estimator(self, task: str, params: dict[str, Any], random_state: int = 0):
         if task not in self.tasks:

@@ -6,6 +6,7 @@ surrogate, the shipped default meta-model and ``autometa.suggest`` come next.
 """
 
 from autometa.metamodel._data import MetaData
+from autometa.metamodel._model import MetaModel, Suggestion
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
@@ -20,6 +21,8 @@ from autometa.metamodel._validation import (
 __all__ = [
     "METHODS",
     "MetaData",
+    "MetaModel",
+    "Suggestion",
     "Scaling",
     "Surrogate",
     "expected_random_best_of",

@@ -1,0 +1,65 @@
+"""`autometa.suggest`: the configurations to try first on a dataset."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from autometa.exceptions import DataError
+
+
+def default_metamodel_path(space: str) -> Path:
+    return Path(str(resources.files("autometa") / "data" / "metamodel" / space))
+
+
+def load_metamodel(metamodel: Any, space: str):
+    """A MetaModel from "default" (shipped with the package), a folder, or a MetaModel."""
+    from autometa.metamodel import MetaModel
+
+    if isinstance(metamodel, MetaModel):
+        model = metamodel
+    else:
+        folder = default_metamodel_path(space) if metamodel in (None, "default") else Path(metamodel)
+        if not (folder / "metamodel.json").is_file():
+            raise DataError(
+                f"No meta-model at {str(folder)!r}. Pass metamodel= a folder written by MetaModel.save, or use "
+                "a space with a shipped default (see autometa kb info)."
+            )
+        model = MetaModel.load(folder)
+    if model.space != space:
+        raise DataError(f"The meta-model was fitted for space {model.space!r}, not {space!r}.")
+    return model
+
+
+def suggest(dataset: Any, *, n: int = 5, space: str = "lightgbm", metamodel: Any = "default",
+            random_state: int | None = None, target: str | None = None) -> list:
+    """Ranked, diverse configurations of `space` to try first on `dataset`.
+
+    Parameters
+    ----------
+    dataset : anything :func:`autometa.load_dataset` reads: (X, y), a DataFrame with
+        ``target=``, a file path, an OpenML id, a Dataset.
+    n : number of suggestions.
+    space : search space name.
+    metamodel : "default" (shipped), a folder written by ``MetaModel.save``, or a MetaModel.
+    random_state : seed of the fresh candidate configurations (surrogate meta-models).
+
+    Returns
+    -------
+    list of Suggestion (``.params`` for the learner, ``.predicted``, ``.because``).
+    """
+    import metafeatures
+
+    from autometa.datasets import load_dataset
+    from autometa.spaces import get_space
+
+    if not isinstance(n, int) or n < 1:
+        raise DataError(f"n must be a positive integer, got {n!r}.")
+    search_space = get_space(space)
+    data = load_dataset(dataset, target=target)
+    if data.task not in search_space.tasks:
+        raise DataError(f"Search space {space!r} supports {list(search_space.tasks)}, not {data.task!r} tasks.")
+    model = load_metamodel(metamodel, space)
+    values = metafeatures.extract(data, random_state=0)
+    return model.suggest_configs(values, n, random_state=random_state)

@@ -1,0 +1,189 @@
+"""`MetaModel`: a fitted, saveable meta-model for one search space, and its suggestions.
+
+Saved as a folder of plain files, never pickle::
+
+    metamodel.json       schema version, space, method, metafeature scaling, training datasets
+                         with their ranked best configurations, the pool, the portfolio, the
+                         distance threshold of the fallback, provenance, and the sha256 of
+                         every other file
+    surrogate_<i>.txt    LightGBM text models of the surrogate ensemble (method "surrogate")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.exceptions import DataError
+from autometa.metamodel._data import MetaData
+from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
+from autometa.metamodel._portfolio import greedy_portfolio
+from autometa.metamodel._surrogate import Surrogate, greedy_best_of
+
+SCHEMA_VERSION = 1
+METHOD_NAMES = ("knn", "portfolio", "surrogate")
+# Fallback threshold: the nearest training dataset farther than this quantile of the
+# nearest-neighbour distances among training datasets counts as unfamiliar.
+FALLBACK_QUANTILE = 0.95
+FRESH_CANDIDATES = 512
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggestion:
+    """One configuration to try.
+
+    params : keyword arguments for the learner (e.g. ``lightgbm.LGBMClassifier(**params)``).
+    predicted : expected normalized score (1 = as good as the best of the pool on similar
+        datasets), or None when the method does not predict.
+    because : why: the nearest known datasets and their distances, or the fallback reason.
+    """
+
+    params: dict[str, Any]
+    predicted: float | None
+    because: str
+
+
+class MetaModel:
+    """Learned from a knowledge base: which configurations of one space to try first."""
+
+    def __init__(self, space: str, method: str = "knn", *, members: int = 8, random_state: int = 0):
+        self.space = space
+        self.method = method
+        self.members = members
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, metadata: MetaData, params: dict[str, dict]) -> MetaModel:
+        if self.method not in METHOD_NAMES:
+            raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHOD_NAMES)}.")
+        self.params_ = params
+        self.configs_ = metadata.configs
+        self.scaling_ = Scaling.fit(metadata.metafeatures)
+        self.reference_ = pd.DataFrame(self.scaling_.transform(metadata.metafeatures), index=metadata.datasets)
+        normalized = metadata.normalized()
+        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].sort_values(ascending=False, kind="stable").index[:25]]
+                              for d in metadata.datasets}
+        self.portfolio_ = [int(c) for c in greedy_portfolio(metadata.regret(), 25)]
+        self.threshold_ = self._distance_threshold()
+        self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state).fit(metadata) \
+            if self.method == "surrogate" else None
+        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(metadata.configs)}
+        return self
+
+    def _distance_threshold(self) -> float:
+        reference = self.reference_.to_numpy()
+        nearest = []
+        for i in range(len(reference)):
+            distances = l1_distances(reference[i], np.delete(reference, i, axis=0))
+            nearest.append(distances.min() if distances.size else np.inf)
+        return float(np.quantile(nearest, FALLBACK_QUANTILE)) if nearest else float("inf")
+
+    # -- suggesting --------------------------------------------------------------------------
+    def distances(self, metafeatures: pd.Series) -> pd.Series:
+        query = self.scaling_.transform(metafeatures.to_frame().T)[0]
+        return pd.Series(l1_distances(query, self.reference_.to_numpy()), index=self.reference_.index).sort_values()
+
+    def suggest_configs(self, metafeatures: pd.Series, n: int, random_state: int | None = None) -> list[Suggestion]:
+        """`n` diverse configurations for a dataset described by `metafeatures`."""
+        distances = self.distances(metafeatures)
+        nearest = ", ".join(f"{d} ({v:.3f})" for d, v in distances.head(3).items())
+        if distances.iloc[0] > self.threshold_:
+            because = (f"fallback to the static portfolio: the nearest known dataset is at distance "
+                       f"{distances.iloc[0]:.3f}, beyond the threshold {self.threshold_:.3f} ({nearest})")
+            return [Suggestion(self._config(c), None, because) for c in self.portfolio_[:n]]
+        if self.method == "portfolio":
+            return [Suggestion(self._config(c), None, "static portfolio (no metafeatures)") for c in self.portfolio_[:n]]
+        if self.method == "knn":
+            picks = nearest_dataset_configs(distances, self.best_configs_, n)
+            return [Suggestion(self._config(c), None, f"best on {d} (distance {distances[d]:.3f})") for c, d in picks]
+        candidates = pd.concat([self.configs_, self._fresh(FRESH_CANDIDATES, random_state)], ignore_index=True)
+        scenarios = self.surrogate_.predict_members(metafeatures, candidates)
+        expected = scenarios.mean(axis=0)
+        picks = greedy_best_of(scenarios, n)
+        because = f"surrogate; nearest known datasets: {nearest}"
+        return [Suggestion(self._typed(candidates.iloc[i].to_dict()), float(expected[i]), because) for i in picks]
+
+    def _fresh(self, count: int, random_state: int | None) -> pd.DataFrame:
+        from autometa.spaces import get_space
+
+        seed = self.random_state + 1 if random_state is None else random_state + 1
+        return pd.DataFrame(get_space(self.space).pool(count, seed=seed)[1:])
+
+    def _typed(self, config: dict[str, Any]) -> dict[str, Any]:
+        from autometa.spaces import get_space
+
+        typed = {k: int(round(v)) if self.params_[k]["integer"] else float(v) for k, v in config.items()}
+        return get_space(self.space).learner_params(typed)
+
+    def _config(self, config_id: int) -> dict[str, Any]:
+        return self._typed(self.configs_.loc[config_id].to_dict())
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {}
+        if self.surrogate_ is not None:
+            for i, model in enumerate(self.surrogate_.models):
+                name = f"surrogate_{i}.txt"
+                (folder / name).write_text(model.booster_.model_to_string())
+                files[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        document = {
+            "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
+            "members": self.members, "random_state": self.random_state, "params": self.params_,
+            "scaling": {"columns": self.scaling_.columns, "low": self.scaling_.low.tolist(),
+                        "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist()},
+            "reference": {"datasets": list(self.reference_.index), "values": self.reference_.to_numpy().tolist()},
+            "best_configs": self.best_configs_, "portfolio": self.portfolio_, "threshold": self.threshold_,
+            "configs": {"columns": list(self.configs_.columns), "ids": [int(i) for i in self.configs_.index],
+                        "values": self.configs_.to_numpy().tolist()},
+            "surrogate_metafeatures": self.surrogate_.metafeature_names if self.surrogate_ else [],
+            "files": files, "provenance": self.provenance_,
+        }
+        (folder / "metamodel.json").write_text(json.dumps(document))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> MetaModel:
+        import lightgbm
+
+        folder = Path(folder)
+        path = folder / "metamodel.json"
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise DataError(f"Cannot read the meta-model at {str(path)!r}: {error}") from error
+        if document.get("schema_version") != SCHEMA_VERSION:
+            raise DataError(f"{str(path)!r} has schema version {document.get('schema_version')!r}; "
+                            f"this autometa reads {SCHEMA_VERSION}.")
+        model = cls(document["space"], document["method"], members=document["members"],
+                    random_state=document["random_state"])
+        model.params_ = document["params"]
+        scaling = document["scaling"]
+        model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),
+                                 np.array(scaling["fill"]))
+        model.reference_ = pd.DataFrame(document["reference"]["values"], index=document["reference"]["datasets"])
+        model.best_configs_ = document["best_configs"]
+        model.portfolio_ = document["portfolio"]
+        model.threshold_ = document["threshold"]
+        configs = document["configs"]
+        model.configs_ = pd.DataFrame(configs["values"], index=configs["ids"], columns=configs["columns"])
+        model.provenance_ = document["provenance"]
+        model.surrogate_ = None
+        if document["method"] == "surrogate":
+            surrogate = Surrogate(model.params_, members=model.members, random_state=model.random_state)
+            surrogate.metafeature_names = document["surrogate_metafeatures"]
+            for name, digest in document["files"].items():
+                text = (folder / name).read_bytes()
+                if hashlib.sha256(text).hexdigest() != digest:
+                    raise DataError(f"{str(folder / name)!r} does not match the checksum in metamodel.json: "
+                                    "the file is truncated or was changed. Re-save or re-install the meta-model.")
+                surrogate.models.append(lightgbm.Booster(model_str=text.decode()))
+            model.surrogate_ = surrogate
+        return model

@@ -1,0 +1,92 @@
+"""MetaModel and autometa.suggest on a small real knowledge base collected in the test."""
+
+import json
+
+import lightgbm
+import numpy as np
+import pandas as pd
+import pytest
+
+import autometa
+from autometa import DataError
+from autometa.collect import Plan, collect
+from autometa.knowledge import KnowledgeBase, build_metafeature_table
+from autometa.metamodel import MetaData, MetaModel
+
+NAMES = ["iris", "pima", "1027_ESL", "postoperative_patient_data", "analcatdata_boxing1", "192_vineyard",
+         "monk1", "hayes_roth"]
+
+
+@pytest.fixture(scope="module")
+def metadata(corpus_path, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("kb")
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{folder / 's.db'}",
+                out=str(folder / "kb"), n_configs=16)
+    collect(plan, names=NAMES, progress=False)
+    build_metafeature_table(plan.out, corpus_path, progress=False)
+    kb = KnowledgeBase(plan.out)
+    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.manifest("lightgbm")["space"]["params"]
+
+
+@pytest.mark.parametrize("method", ["knn", "portfolio", "surrogate"])
+def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
+    data, params = metadata
+    model = MetaModel("lightgbm", method, members=3).fit(data, params)
+    model.save(tmp_path / "mm")
+    loaded = MetaModel.load(tmp_path / "mm")
+    dataset = corpus_path / "diabetes.tsv.gz"  # pima's twin: familiar, so no fallback
+    first = autometa.suggest(dataset, metamodel=model, n=4, random_state=1)
+    again = autometa.suggest(dataset, metamodel=loaded, n=4, random_state=1)
+    assert [s.params for s in first] == [s.params for s in again]
+    assert len(first) == 4 and len({json.dumps(s.params, sort_keys=True) for s in first}) == 4
+    lightgbm.LGBMClassifier(**first[0].params)  # ready for the learner as is
+    assert first[0].params["subsample_freq"] == 1 and "n_jobs" not in first[0].params
+    assert "fallback" not in first[0].because
+    if method == "surrogate":
+        assert all(0 <= s.predicted <= 1.2 for s in first)
+    else:
+        assert first[0].predicted is None
+
+
+def test_regression_and_arrays(metadata):
+    data, params = metadata
+    model = MetaModel("lightgbm", "knn").fit(data, params)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    suggestions = autometa.suggest((X, X[:, 0] * 2.5 + rng.normal(size=200)), metamodel=model, n=2)
+    assert len(suggestions) == 2 and suggestions[0].because
+    lightgbm.LGBMRegressor(**suggestions[0].params)
+
+
+def test_unfamiliar_dataset_falls_back_to_the_portfolio(metadata):
+    data, params = metadata
+    model = MetaModel("lightgbm", "knn").fit(data, params)
+    far = pd.Series(1e6, index=data.metafeatures.columns)
+    suggestions = model.suggest_configs(far, 3)
+    assert all("fallback to the static portfolio" in s.because for s in suggestions)
+    assert [s.params for s in suggestions] == [model._config(c) for c in model.portfolio_[:3]]
+
+
+def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
+    data, params = metadata
+    MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "mm")
+    path = tmp_path / "mm" / "surrogate_0.txt"
+    path.write_text(path.read_text()[:-200])
+    with pytest.raises(DataError, match="surrogate_0.txt.*checksum"):
+        MetaModel.load(tmp_path / "mm")
+
+
+def test_bad_requests_are_clear_errors(metadata, tmp_path):
+    data, params = metadata
+    model = MetaModel("lightgbm", "knn").fit(data, params)
+    X = np.arange(20, dtype=float).reshape(10, 2)
+    with pytest.raises(DataError, match="single class"):
+        autometa.suggest((X, [1] * 10), metamodel=model)
+    with pytest.raises(autometa.AutometaError, match="Unknown search space 'xgboost'"):
+        autometa.suggest((X, [0, 1] * 5), metamodel=model, space="xgboost")
+    with pytest.raises(DataError, match="n must be a positive integer"):
+        autometa.suggest((X, [0, 1] * 5), metamodel=model, n=0)
+    with pytest.raises(DataError, match="No meta-model at"):
+        autometa.suggest((X, [0, 1] * 5), metamodel=tmp_path / "nothing")
+    with pytest.raises(DataError, match="Unknown meta-model method"):
+        MetaModel("lightgbm", "magic").fit(data, params)
