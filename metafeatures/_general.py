@@ -28,7 +28,7 @@ def _compute(data: Prepared) -> dict:
     n_num, n_cat = data.numeric.shape[1], data.categorical.shape[1]
     n_attr = n_num + n_cat
     missing = data.missing_full
-    binary_numeric = sum(np.unique(col[~np.isnan(col)]).size == 2 for col in data.numeric.T)
+    binary_numeric = data.binary_numeric_full
     out: dict = {
         "nr_inst": float(n),
         "nr_attr": float(n_attr),

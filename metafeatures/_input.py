@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from functools import cached_property
 from typing import Any
 
@@ -58,6 +59,7 @@ class Prepared:
     classification: bool
     n_rows_full: int
     missing_full: np.ndarray  # (n_rows_full, n_columns) bool mask of missing cells, numeric then categorical
+    binary_numeric_full: int  # numeric columns with exactly two distinct values (full data)
     class_counts_full: np.ndarray | None
     random_state: int
 
@@ -189,6 +191,27 @@ def _numeric_column(values: pd.Series) -> np.ndarray:
     return np.where(np.isfinite(numbers), numbers, np.nan)
 
 
+def _numeric_block(frame: pd.DataFrame, columns: list) -> np.ndarray:
+    """float64 matrix of the numeric columns, NaN where missing or infinite (one conversion when possible)."""
+    if not columns:
+        return np.empty((len(frame), 0))
+    if any(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in columns):
+        return np.column_stack([_numeric_column(frame[c]) for c in columns])
+    block = frame[columns].to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isfinite(block), block, np.nan)
+
+
+def _two_valued_columns(numeric: np.ndarray) -> int:
+    """Columns whose non-missing values take exactly two distinct values (vectorized: min and max)."""
+    if numeric.shape[1] == 0 or numeric.shape[0] == 0:
+        return 0
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: nanmin is NaN, as intended
+        low, high = np.nanmin(numeric, axis=0), np.nanmax(numeric, axis=0)
+    at_ends = (numeric == low) | (numeric == high) | np.isnan(numeric)
+    return int(np.sum(at_ends.all(axis=0) & (high > low)))
+
+
 def _category_codes(values: pd.Series) -> tuple[np.ndarray, int]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = values.cat.codes.to_numpy()
@@ -234,10 +257,7 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
 
     columns = list(frame.columns)
     is_cat = [_is_categorical(frame[c]) for c in columns]
-    numeric_full = (
-        np.column_stack([_numeric_column(frame[c]) for c, cat in zip(columns, is_cat) if not cat])
-        if not all(is_cat) else np.empty((len(frame), 0))
-    )
+    numeric_full = _numeric_block(frame, [c for c, cat in zip(columns, is_cat) if not cat])
     coded = [_category_codes(frame[c]) for c, cat in zip(columns, is_cat) if cat]
     categorical_full = np.column_stack([c for c, _ in coded]) if coded else np.empty((len(frame), 0), dtype=np.int64)
     n_levels = np.array([n for _, n in coded], dtype=np.int64)
@@ -252,5 +272,6 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
     return Prepared(
         numeric=numeric_full[rows], categorical=categorical_full[rows], n_levels=n_levels,
         y=y_sub, classification=classification, n_rows_full=len(frame), missing_full=missing_full,
+        binary_numeric_full=_two_valued_columns(numeric_full),
         class_counts_full=class_counts, random_state=random_state,
     )

@@ -313,14 +313,15 @@ def type_columns(frame: pd.DataFrame, categorical: Sequence[str] | str | None = 
             seconds = values.astype("int64").astype("float64") / 1e9
             typed[column] = seconds.where(values.notna())
         elif pd.api.types.is_numeric_dtype(values):
-            numbers = values.astype("float64").replace([np.inf, -np.inf], np.nan)
+            array = values.to_numpy(dtype="float64", na_value=np.nan)
+            numbers = pd.Series(np.where(np.isinf(array), np.nan, array), index=frame.index, name=column)
             if integer_coded and _is_integer_coded(numbers):
                 typed[column] = _to_category(numbers)
             else:
                 typed[column] = numbers
         else:
             typed[column] = _to_category(values)
-    return pd.DataFrame(typed, index=frame.index)
+    return pd.concat(typed, axis=1) if typed else pd.DataFrame(index=frame.index)
 
 
 def _is_integer_coded(numbers: pd.Series) -> bool:
