@@ -9,24 +9,7 @@ import pytest
 
 import autometa
 from autometa import DataError
-from autometa.collect import Plan, collect
-from autometa.knowledge import KnowledgeBase, build_metafeature_table
-from autometa.metamodel import MetaData, MetaModel
-
-NAMES = ["iris", "pima", "1027_ESL", "postoperative_patient_data", "analcatdata_boxing1", "192_vineyard",
-         "monk1", "hayes_roth"]
-
-
-@pytest.fixture(scope="module")
-def metadata(corpus_path, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("kb")
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{folder / 's.db'}",
-                out=str(folder / "kb"), n_configs=16)
-    collect(plan, names=NAMES, progress=False)
-    build_metafeature_table(plan.out, corpus_path, progress=False)
-    kb = KnowledgeBase(plan.out)
-    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.manifest("lightgbm")["space"]["params"]
-
+from autometa.metamodel import MetaModel
 
 @pytest.mark.parametrize("method", ["knn", "portfolio", "surrogate"])
 def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
