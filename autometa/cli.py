@@ -142,6 +142,36 @@ def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from autometa._suggest import suggest
+
+    suggestions = suggest(args.data, n=args.n, space=args.space, metamodel=args.metamodel or "default",
+                          target=args.target, random_state=args.random_state)
+    if args.format == "json":
+        print(json.dumps([{"params": s.params, "predicted": s.predicted, "because": s.because}
+                          for s in suggestions], indent=2))
+        return 0
+    for rank, s in enumerate(suggestions, 1):
+        predicted = "" if s.predicted is None else f"  predicted {s.predicted:.3f}"
+        print(f"#{rank}{predicted}  ({s.because})")
+        print("    " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in s.params.items()))
+    return 0
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    from autometa.tune import tune
+
+    result = tune(args.data, target=args.target, trials=args.trials, warm_start=args.warm_start,
+                  storage=args.storage, space=args.space, metamodel=args.metamodel or "default",
+                  folds=args.folds, max_rows=args.max_rows, seed=args.random_state, progress=not args.quiet)
+    out = Path(args.out or f"autometa-best-{result['dataset']}.json")
+    out.write_text(json.dumps(result, indent=2))
+    print(f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
+          f"(trial {result['best_trial']}); saved to {out}")
+    print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autometa",
@@ -190,6 +220,32 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--no-metafeatures", action="store_true", help="do not update metafeatures.parquet")
     col.add_argument("--quiet", action="store_true")
     col.set_defaults(run=_cmd_collect)
+
+    sug = commands.add_parser("suggest", help="configurations to try first on a dataset")
+    sug.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
+    sug.add_argument("--target", help="target column (files; corpus files know theirs)")
+    sug.add_argument("-n", type=int, default=5, help="number of suggestions (default 5)")
+    sug.add_argument("--space", default="lightgbm")
+    sug.add_argument("--metamodel", help="meta-model folder (default: the shipped one)")
+    sug.add_argument("--random-state", type=int)
+    sug.add_argument("--format", choices=["table", "json"], default="table")
+    sug.set_defaults(run=_cmd_suggest)
+
+    tun = commands.add_parser("tune", help="an Optuna study of cross-validated LightGBM, warm-started")
+    tun.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
+    tun.add_argument("--target")
+    tun.add_argument("--trials", type=int, default=50)
+    tun.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
+                     help="start from autometa's suggestions (default) or from scratch")
+    tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
+    tun.add_argument("--space", default="lightgbm")
+    tun.add_argument("--metamodel", help="meta-model folder (default: the shipped one)")
+    tun.add_argument("--folds", type=int, default=3)
+    tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
+    tun.add_argument("--random-state", type=int, default=0)
+    tun.add_argument("--out", help="where to save the best configuration (JSON)")
+    tun.add_argument("--quiet", action="store_true")
+    tun.set_defaults(run=_cmd_tune)
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)
