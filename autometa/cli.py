@@ -172,6 +172,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
+    from autometa._suggest import default_metamodel_path
+    from autometa.knowledge import KnowledgeBase
+    from autometa.metamodel import MetaModel
+
+    model = MetaModel.from_knowledge_base(KnowledgeBase(args.location), args.space, args.method,
+                                          members=args.members)
+    folder = model.save(args.out or default_metamodel_path(args.space))
+    print(f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autometa",
@@ -246,6 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--out", help="where to save the best configuration (JSON)")
     tun.add_argument("--quiet", action="store_true")
     tun.set_defaults(run=_cmd_tune)
+
+    mm = commands.add_parser("metamodel", help="fit a meta-model from the knowledge base")
+    mm_commands = mm.add_subparsers(dest="metamodel_command", metavar="COMMAND", required=True)
+    mmfit = mm_commands.add_parser("fit", help="fit and save a meta-model")
+    mmfit.add_argument("--space", default="lightgbm")
+    mmfit.add_argument("--method", choices=["knn", "portfolio", "surrogate"], default="knn")
+    mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size")
+    mmfit.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
+    mmfit.set_defaults(run=_cmd_metamodel_fit)
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)

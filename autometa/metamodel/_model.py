@@ -59,6 +59,17 @@ class MetaModel:
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------------
+    @classmethod
+    def from_knowledge_base(cls, knowledge_base, space: str, method: str = "knn", **kwargs: Any) -> MetaModel:
+        """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`)."""
+        metadata = MetaData.from_knowledge_base(knowledge_base, space)
+        model = cls(space, method, **kwargs).fit(metadata, knowledge_base.manifest(space)["space"]["params"])
+        model.provenance_["knowledge_base"] = {
+            "space_fingerprint": knowledge_base.manifest(space)["space"]["fingerprint"],
+            "datasets_by_task": metadata.tasks.value_counts().to_dict(),
+        }
+        return model
+
     def fit(self, metadata: MetaData, params: dict[str, dict]) -> MetaModel:
         if self.method not in METHOD_NAMES:
             raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHOD_NAMES)}.")

@@ -18,6 +18,6 @@ def metadata(corpus_path, tmp_path_factory):
     collect(plan, names=NAMES, progress=False)
     build_metafeature_table(plan.out, corpus_path, progress=False)
     kb = KnowledgeBase(plan.out)
-    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.manifest("lightgbm")["space"]["params"]
+    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.manifest("lightgbm")["space"]["params"], plan.out
 
 

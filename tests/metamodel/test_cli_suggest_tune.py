@@ -10,7 +10,7 @@ from autometa.metamodel import MetaModel
 
 @pytest.fixture
 def saved_model(metadata, tmp_path):
-    data, params = metadata
+    data, params, _ = metadata
     return str(MetaModel("lightgbm", "knn").fit(data, params).save(tmp_path / "mm"))
 
 
@@ -42,3 +42,17 @@ def test_tune_warm_started_and_resumed(corpus_path, saved_model, tmp_path, capsy
     assert json.loads(out.read_text())["trials"] == 6
     assert main([*argv, "--no-warm-start", "--storage", f"sqlite:///{tmp_path / 'cold.db'}"]) == 0
     assert "best roc_auc" in capsys.readouterr().out
+
+
+def test_metamodel_fit_command(metadata, tmp_path, capsys):
+    from autometa.knowledge import KnowledgeBase
+
+    location = str(metadata_location(metadata))
+    assert main(["metamodel", "fit", "--location", location, "--method", "portfolio", "--out", str(tmp_path / "m")]) == 0
+    assert "portfolio meta-model for lightgbm fitted on 8 datasets" in capsys.readouterr().out
+    assert MetaModel.load(tmp_path / "m").method == "portfolio"
+    assert KnowledgeBase(location).manifest("lightgbm")["pool"]["size"] == 17
+
+
+def metadata_location(metadata):
+    return metadata[2]

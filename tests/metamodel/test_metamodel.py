@@ -13,7 +13,7 @@ from autometa.metamodel import MetaModel
 
 @pytest.mark.parametrize("method", ["knn", "portfolio", "surrogate"])
 def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
-    data, params = metadata
+    data, params, _ = metadata
     model = MetaModel("lightgbm", method, members=3).fit(data, params)
     model.save(tmp_path / "mm")
     loaded = MetaModel.load(tmp_path / "mm")
@@ -32,7 +32,7 @@ def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
 
 
 def test_regression_and_arrays(metadata):
-    data, params = metadata
+    data, params, _ = metadata
     model = MetaModel("lightgbm", "knn").fit(data, params)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 4))
@@ -42,7 +42,7 @@ def test_regression_and_arrays(metadata):
 
 
 def test_unfamiliar_dataset_falls_back_to_the_portfolio(metadata):
-    data, params = metadata
+    data, params, _ = metadata
     model = MetaModel("lightgbm", "knn").fit(data, params)
     far = pd.Series(1e6, index=data.metafeatures.columns)
     suggestions = model.suggest_configs(far, 3)
@@ -51,7 +51,7 @@ def test_unfamiliar_dataset_falls_back_to_the_portfolio(metadata):
 
 
 def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
-    data, params = metadata
+    data, params, _ = metadata
     MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "mm")
     path = tmp_path / "mm" / "surrogate_0.txt"
     path.write_text(path.read_text()[:-200])
@@ -60,7 +60,7 @@ def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
 
 
 def test_bad_requests_are_clear_errors(metadata, tmp_path):
-    data, params = metadata
+    data, params, _ = metadata
     model = MetaModel("lightgbm", "knn").fit(data, params)
     X = np.arange(20, dtype=float).reshape(10, 2)
     with pytest.raises(DataError, match="single class"):

@@ -13,7 +13,7 @@ from autometa.optuna import map_params, warm_start
 def model(metadata):
     from autometa.metamodel import MetaModel
 
-    data, params = metadata
+    data, params, _ = metadata
     return MetaModel("lightgbm", "knn").fit(data, params)
 
 

@@ -1,0 +1,72 @@
+"""Grouped leave-dataset-out validation of the meta-model candidates on the shipped knowledge base.
+
+Held-out units are ``--folds`` folds of whole near-duplicate groups (seed 0); for each fold
+every method is rebuilt on the other folds only (evaluations, metafeature scaling, surrogate).
+Reported: mean normalized regret (HPO-B) of the best of the first k suggestions, chosen from the
+held-out dataset's evaluated pool, for k in 1, 3, 5, 10; per task kind too. "random" is the
+exact expectation of k configurations drawn from the pool without replacement.
+
+Usage (what made benchmarks/results/metamodel_validation_<space>.*):
+
+    OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space lightgbm --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from autometa.knowledge import KnowledgeBase
+from autometa.metamodel import METHODS, MetaData, leave_group_out, make_surrogate_method
+
+BUDGETS = (1, 3, 5, 10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--space", default="lightgbm")
+    parser.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+    kb = KnowledgeBase(args.location)
+    metadata = MetaData.from_knowledge_base(kb, args.space)
+    params = kb.manifest(args.space)["space"]["params"]
+    methods = {**METHODS, "surrogate": make_surrogate_method(params, members=args.members)}
+    start = time.perf_counter()
+    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds)
+    seconds = time.perf_counter() - start
+    columns = [f"regret@{k}" for k in BUDGETS]
+    overall = table.groupby("method")[columns].mean().sort_values("regret@5")
+    by_task = table.groupby(["task", "method"])[columns].mean()
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / f"metamodel_validation_{args.space}.csv", index=False, float_format="%.5g")
+    lines = [
+        f"# Meta-model validation: {args.space}",
+        "",
+        f"{len(metadata.datasets)} datasets in {metadata.groups.nunique()} near-duplicate groups, "
+        f"{len(metadata.configs)} pool configurations; {args.folds} folds of whole groups; "
+        f"surrogate ensemble of {args.members}; {seconds:.0f} s.",
+        "",
+        f"Command: `OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space {args.space} "
+        f"--folds {args.folds} --members {args.members} --out {args.out}`",
+        "",
+        "Mean normalized regret of the best of the first k suggestions (0 = best of the pool):",
+        "",
+        overall.to_string(float_format=lambda v: f"{v:.4f}"),
+        "",
+        "Per task kind:",
+        "",
+        by_task.to_string(float_format=lambda v: f"{v:.4f}"),
+        "",
+    ]
+    (out / f"metamodel_validation_{args.space}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
