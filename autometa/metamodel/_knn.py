@@ -16,25 +16,43 @@ import pandas as pd
 
 @dataclasses.dataclass(frozen=True)
 class Scaling:
-    """Min-max scaling fitted on training metafeatures (only those that vary and are mostly finite)."""
+    """Min-max scaling fitted on training metafeatures (only those that vary and are mostly finite).
+
+    Non-negative metafeatures spanning more than two orders of magnitude (row and column counts,
+    ratios) are scaled on ``log1p``, as auto-sklearn logs its counts: otherwise one dataset ten
+    times larger than every training dataset would sit ten ranges away on that feature alone.
+    """
 
     columns: list[str]
     low: np.ndarray
     high: np.ndarray
     fill: np.ndarray
+    logged: np.ndarray | None = None
 
     @classmethod
     def fit(cls, metafeatures: pd.DataFrame, min_finite_share: float = 0.5) -> Scaling:
         values = metafeatures.replace([np.inf, -np.inf], np.nan)
         usable = (values.notna().mean() >= min_finite_share) & (values.nunique() > 1)
         values = values.loc[:, usable]
-        low, high = values.min().to_numpy(), values.max().to_numpy()
-        scaled = (values.to_numpy() - low) / (high - low)
-        return cls(list(values.columns), low, high, np.nanmedian(scaled, axis=0))
+        low, high = values.min().to_numpy(dtype=float), values.max().to_numpy(dtype=float)
+        logged = (low >= 0) & ((high + 1) / (low + 1) > 100)
+        transformed = cls._transform_raw(values.to_numpy(dtype=float), logged)
+        low, high = np.nanmin(transformed, axis=0), np.nanmax(transformed, axis=0)
+        scaled = (transformed - low) / (high - low)
+        return cls(list(values.columns), low, high, np.nanmedian(scaled, axis=0), logged)
+
+    @staticmethod
+    def _transform_raw(values: np.ndarray, logged: np.ndarray | None) -> np.ndarray:
+        if logged is None or not logged.any():
+            return values
+        out = values.copy()
+        with np.errstate(invalid="ignore"):
+            out[:, logged] = np.log1p(np.maximum(values[:, logged], 0.0))
+        return out
 
     def transform(self, metafeatures: pd.DataFrame) -> np.ndarray:
         values = metafeatures.reindex(columns=self.columns).replace([np.inf, -np.inf], np.nan).to_numpy(dtype=float)
-        scaled = (values - self.low) / (self.high - self.low)
+        scaled = (self._transform_raw(values, self.logged) - self.low) / (self.high - self.low)
         return np.where(np.isnan(scaled), self.fill, scaled)
 
 

@@ -149,7 +149,8 @@ class MetaModel:
             "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
             "members": self.members, "random_state": self.random_state, "params": self.params_,
             "scaling": {"columns": self.scaling_.columns, "low": self.scaling_.low.tolist(),
-                        "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist()},
+                        "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist(),
+                        "logged": [] if self.scaling_.logged is None else self.scaling_.logged.tolist()},
             "reference": {"datasets": list(self.reference_.index), "values": self.reference_.to_numpy().tolist()},
             "best_configs": self.best_configs_, "portfolio": self.portfolio_, "threshold": self.threshold_,
             "configs": {"columns": list(self.configs_.columns), "ids": [int(i) for i in self.configs_.index],
@@ -178,7 +179,7 @@ class MetaModel:
         model.params_ = document["params"]
         scaling = document["scaling"]
         model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),
-                                 np.array(scaling["fill"]))
+                                 np.array(scaling["fill"]), np.array(scaling["logged"], dtype=bool))
         model.reference_ = pd.DataFrame(document["reference"]["values"], index=document["reference"]["datasets"])
         model.best_configs_ = document["best_configs"]
         model.portfolio_ = document["portfolio"]
