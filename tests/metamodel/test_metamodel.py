@@ -73,3 +73,16 @@ def test_bad_requests_are_clear_errors(metadata, tmp_path):
         autometa.suggest((X, [0, 1] * 5), metamodel=tmp_path / "nothing")
     with pytest.raises(DataError, match="Unknown meta-model method"):
         MetaModel("lightgbm", "magic").fit(data, params)
+
+
+def test_same_inputs_same_suggestions_across_processes(metadata, tmp_path, corpus_path):
+    import subprocess
+    import sys
+
+    data, params, _ = metadata
+    folder = MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "mm")
+    code = ("import json, autometa; s = autometa.suggest(%r, metamodel=%r, n=3, random_state=7); "
+            "print(json.dumps([x.params for x in s], sort_keys=True))") % (str(corpus_path / "diabetes.tsv.gz"), str(folder))
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+               for _ in range(2)}
+    assert len(outputs) == 1 and json.loads(outputs.pop())
