@@ -108,6 +108,9 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     exported = sum(r["status"] == "exported" for r in results)
     print(f"{exported} datasets exported to {plan.out}/{plan.space}; "
           f"{sum(r['evaluated'] for r in results)} evaluations in this run")
+    for result in results:
+        if result["status"] == "failed":
+            print(f"  failed: {result['dataset']}: {result['reason']}")
     if not args.no_metafeatures:
         build_metafeature_table(plan.out, plan.corpus, progress=not args.quiet)
     return 0
@@ -128,6 +131,8 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
         protocol = facts["protocol"]
         print(f"  {space}: {facts['datasets']} datasets ({tasks}); {facts['configurations_per_dataset']} "
               f"configurations each; {facts['failed_fits']} failed fits")
+        for name, reason in facts["failed_datasets"].items():
+            print(f"    failed dataset {name}: {reason}")
         print(f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
               f"{protocol['seed']}, metric {protocol['metric']}")
     return 0

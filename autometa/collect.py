@@ -195,7 +195,11 @@ def collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | Non
     if is_exported(plan.out, plan.space, name):
         return {"dataset": name, "status": "already exported", "evaluated": 0}
     with threadpool_limits(limits=1):  # one thread a process: see the module docstring
-        return _collect_dataset(plan, name, progress)
+        try:
+            return _collect_dataset(plan, name, progress)
+        except Exception as error:  # one dataset's failure is a result to list, not the end of the run
+            return {"dataset": name, "status": "failed", "evaluated": 0,
+                    "reason": f"{type(error).__name__}: {error}"[:500]}
 
 
 def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | None) -> dict[str, Any]:
@@ -276,7 +280,7 @@ def collect(
     """Collect `plan` over the corpus (or `names`); returns one summary per dataset."""
     from tqdm.auto import tqdm
 
-    from autometa.knowledge import is_exported, write_manifest
+    from autometa.knowledge import is_exported, record_failure, write_manifest
 
     todo = _dataset_names(plan, names, task)
     remaining = [n for n in todo if not is_exported(plan.out, plan.space, n)]
@@ -286,6 +290,7 @@ def collect(
 
     def finished(result: dict) -> None:
         results.append(result)
+        record_failure(plan.out, plan.space, result["dataset"], result.get("reason"))
         write_manifest(plan.out, plan.space)
         bar.set_postfix_str(f"{result['dataset'][:24]}: {result['status']}")
         if on_result is not None:

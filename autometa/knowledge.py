@@ -141,12 +141,27 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise DataError(f"{str(path)!r} is not a knowledge-base file ({type(error).__name__}: {error}).") from error
 
 
+def record_failure(out: str | Path, space: str, dataset: str, reason: str | None) -> None:
+    """Keep ``<space>/failed.json`` (dataset -> reason) current: add a failure, or clear one that now worked."""
+    path = Path(out) / space / "failed.json"
+    failed = json.loads(path.read_text()) if path.is_file() else {}
+    if reason is None and dataset not in failed:
+        return
+    if reason is None:
+        failed.pop(dataset)
+    else:
+        failed[dataset] = reason
+    _atomic_write(path, lambda p: p.write_text(json.dumps(failed, indent=1, sort_keys=True)))
+
+
 def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
     """Rebuild ``<space>/manifest.json`` from the exported files (one writer: the collector's parent)."""
     from autometa.spaces import get_space
 
     folder = Path(out) / space_name
     files = sorted(folder.glob("*.parquet"))
+    failed_file = folder / "failed.json"
+    failed = json.loads(failed_file.read_text()) if failed_file.is_file() else {}
     if not files:
         return None
     space = get_space(space_name)
@@ -172,6 +187,7 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
         "package_versions": versions,
         "metafeature_names": list(pd.read_parquet(metafeature_file).columns) if metafeature_file.is_file() else [],
         "datasets": datasets,
+        "failed_datasets": failed,
     }
     _atomic_write(folder / "manifest.json", lambda p: p.write_text(json.dumps(manifest, indent=1, sort_keys=True)))
     return manifest
@@ -225,6 +241,7 @@ class KnowledgeBase:
                 "datasets": len(manifest["datasets"]), "datasets_by_task": tasks,
                 "configurations_per_dataset": manifest["pool"]["size"],
                 "failed_fits": sum(i["failed_fits"] for i in manifest["datasets"].values()),
+                "failed_datasets": manifest.get("failed_datasets", {}),
                 "protocol": manifest["protocol"], "package_versions": manifest["package_versions"],
             }
         return summary

@@ -199,3 +199,26 @@ def test_configuration_interrupted_too_often_is_a_recorded_failure(corpus_path, 
     table = KnowledgeBase(plan.out).evaluations("lightgbm").set_index("config_id")
     assert np.isnan(table.loc[0, "score"]) and "interrupted 3 times" in table.loc[0, "error"]
     assert table.loc[[1, 2, 3], "error"].isna().all()
+
+
+def test_a_failing_dataset_is_listed_and_the_run_goes_on(corpus_path, tmp_path, monkeypatch):
+    import autometa.collect as collect_module
+
+    real = collect_module._collect_dataset
+
+    def flaky(plan, name, progress):
+        if name == "iris":
+            raise ValueError("simulated failure")
+        return real(plan, name, progress)
+
+    monkeypatch.setattr(collect_module, "_collect_dataset", flaky)
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=2)
+    results = {r["dataset"]: r for r in collect(plan, names=["iris", "1027_ESL"], progress=False)}
+    assert results["iris"]["status"] == "failed" and results["1027_ESL"]["status"] == "exported"
+    info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
+    assert info["failed_datasets"] == {"iris": "ValueError: simulated failure"}
+    monkeypatch.setattr(collect_module, "_collect_dataset", real)
+    collect(plan, names=["iris"], progress=False)  # fixed: exported, and no longer listed as failed
+    info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
+    assert info["failed_datasets"] == {} and info["datasets"] == 2
