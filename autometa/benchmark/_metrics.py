@@ -1,0 +1,48 @@
+"""Metrics of the benchmark, as defined in DESIGN.md (HPO-B).
+
+- Normalized regret of a score on a dataset: ``(s_max - s) / (s_max - s_min)`` over the
+  dataset's evaluated pool (higher-is-better scores); curves use the best-so-far score.
+- Average rank: per (dataset, seed, budget) the methods are ranked by best-so-far regret
+  (lower is better, ties share the mean rank), then averaged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def best_so_far_regret(scores: np.ndarray, pool_best: float, pool_worst: float) -> np.ndarray:
+    """Regret of the best score after 1..len(scores) trials; a NaN (failed) trial counts as the worst."""
+    values = np.where(np.isnan(scores), pool_worst, np.asarray(scores, dtype=float))
+    best = np.maximum.accumulate(values)
+    spread = pool_best - pool_worst
+    if spread <= 0:
+        return np.zeros_like(best)
+    return np.clip((pool_best - best) / spread, 0.0, None)
+
+
+def average_rank(curves: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank per (method, budget).
+
+    `curves` has columns ``dataset, seed, method, budget, regret``; returns a frame indexed by
+    budget with one column per method.
+    """
+    ranked = curves.copy()
+    ranked["rank"] = ranked.groupby(["dataset", "seed", "budget"])["regret"].rank(method="average")
+    return ranked.groupby(["budget", "method"])["rank"].mean().unstack("method")
+
+
+def win_tie_loss(curves: pd.DataFrame, method: str, peer: str, budget: int, tolerance: float = 1e-9) -> tuple[int, int, int]:
+    """Datasets x seeds where `method` has lower / equal / higher regret than `peer` at `budget`."""
+    at = curves[curves["budget"] == budget].pivot_table(index=["dataset", "seed"], columns="method", values="regret")
+    difference = at[method] - at[peer]
+    return int((difference < -tolerance).sum()), int((difference.abs() <= tolerance).sum()), int((difference > tolerance).sum())
+
+
+def trials_to_reach(reference_curve: np.ndarray, target: float) -> float:
+    """The first budget (1-based) at which `reference_curve` (mean regret by budget) is at or below
+    `target`; infinity when it never gets there. The speed-up of a method that reaches `target`
+    at k trials is ``trials_to_reach(cold_tpe, target) / k``."""
+    reached = np.flatnonzero(np.asarray(reference_curve) <= target + 1e-12)
+    return float(reached[0] + 1) if reached.size else float("inf")

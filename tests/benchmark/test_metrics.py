@@ -1,0 +1,40 @@
+"""Benchmark metrics on hand-computed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.benchmark import average_rank, best_so_far_regret, trials_to_reach, win_tie_loss
+
+
+def test_best_so_far_regret():
+    # pool best 0.9, worst 0.5 (spread 0.4): scores .6 -> .75, .8 -> .25, .7 stays .25, NaN stays, .9 -> 0
+    regret = best_so_far_regret(np.array([0.6, 0.8, 0.7, np.nan, 0.9]), 0.9, 0.5)
+    assert regret.tolist() == pytest.approx([0.75, 0.25, 0.25, 0.25, 0.0])
+    assert best_so_far_regret(np.array([np.nan]), 0.9, 0.5).tolist() == [1.0]
+    assert best_so_far_regret(np.array([0.3]), 0.3, 0.3).tolist() == [0.0]
+
+
+def test_average_rank_with_ties():
+    curves = pd.DataFrame({
+        "dataset": ["d1"] * 3 + ["d2"] * 3, "seed": 0, "budget": 1,
+        "method": ["a", "b", "c"] * 2, "regret": [0.1, 0.1, 0.5, 0.0, 0.2, 0.3],
+    })
+    # d1: a and b tie for ranks 1-2 -> 1.5 each, c 3; d2: a 1, b 2, c 3
+    ranks = average_rank(curves)
+    assert ranks.loc[1].to_dict() == {"a": 1.25, "b": 1.75, "c": 3.0}
+
+
+def test_win_tie_loss():
+    curves = pd.DataFrame({
+        "dataset": ["d1", "d1", "d2", "d2", "d3", "d3"], "seed": 0, "budget": 5,
+        "method": ["ours", "tpe"] * 3, "regret": [0.1, 0.2, 0.3, 0.3, 0.5, 0.4],
+    })
+    assert win_tie_loss(curves, "ours", "tpe", 5) == (1, 1, 1)
+
+
+def test_trials_to_reach():
+    cold = np.array([0.5, 0.3, 0.2, 0.1, 0.05])
+    assert trials_to_reach(cold, 0.2) == 3.0
+    assert trials_to_reach(cold, 0.5) == 1.0
+    assert trials_to_reach(cold, 0.01) == float("inf")
