@@ -138,20 +138,12 @@ def _study_attrs(plan: Plan, dataset, pool_size: int) -> dict[str, Any]:
 
 def _repair_pool(study, pool: list[dict]) -> None:
     """Enqueue what a creator killed while enqueuing left out (only once it is surely dead)."""
-    attrs = study.user_attrs
-    if attrs.get("pool_enqueued"):
-        return
-    started = attrs.get("pool_enqueue_started", 0.0)
-    if time.time() - started < GRACE_SECONDS:
-        while time.time() - started < GRACE_SECONDS and not study.user_attrs.get("pool_enqueued"):
-            time.sleep(1.0)
-        if study.user_attrs.get("pool_enqueued"):
-            return
-    present = {t.user_attrs.get("config_id") for t in study.get_trials(deepcopy=False)}
-    for config_id, params in enumerate(pool):
-        if config_id not in present:
-            study.enqueue_trial(params, user_attrs={"config_id": config_id})
-    study.set_user_attr("pool_enqueued", True)
+    started = study.user_attrs.get("pool_enqueue_started", 0.0)
+    while not study.user_attrs.get("pool_enqueued") and time.time() - started < GRACE_SECONDS:
+        time.sleep(1.0)
+    if not study.user_attrs.get("pool_enqueued"):
+        _requeue_unfinished(study, pool)
+        study.set_user_attr("pool_enqueued", True)
 
 
 def _requeue_unfinished(study, pool: list[dict]) -> bool:
@@ -159,7 +151,7 @@ def _requeue_unfinished(study, pool: list[dict]) -> bool:
     retries); one that has been tried ``MAX_ATTEMPTS`` times is left as a recorded failure."""
     from autometa.knowledge import unfinished_configs
 
-    retry = [i for i, attempts in unfinished_configs(study).items() if attempts < MAX_ATTEMPTS]
+    retry = [i for i, attempts in unfinished_configs(study, len(pool)).items() if attempts < MAX_ATTEMPTS]
     for config_id in retry:
         study.enqueue_trial(pool[config_id], user_attrs={"config_id": config_id})
     return bool(retry)

@@ -62,7 +62,7 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(temporary, path)
 
 
-def unfinished_configs(study) -> dict[int, int]:
+def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
     """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
     from optuna.trial import TrialState
 
@@ -78,7 +78,7 @@ def unfinished_configs(study) -> dict[int, int]:
             in_flight.add(config_id)
         else:
             attempts[config_id] = attempts.get(config_id, 0) + 1
-    pool_size = int(study.user_attrs["pool_size"])
+    pool_size = int(study.user_attrs["pool_size"]) if pool_size is None else pool_size
     return {i: attempts.get(i, 0) for i in range(pool_size) if i not in done and i not in in_flight}
 
 
