@@ -222,3 +222,26 @@ def test_a_failing_dataset_is_listed_and_the_run_goes_on(corpus_path, tmp_path, 
     collect(plan, names=["iris"], progress=False)  # fixed: exported, and no longer listed as failed
     info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
     assert info["failed_datasets"] == {} and info["datasets"] == 2
+
+
+def test_pool_left_half_enqueued_by_a_dead_creator_is_completed(corpus_path, tmp_path):
+    import optuna
+
+    from autometa.collect import _study_attrs, study_name
+    from autometa.datasets import load_corpus
+    from autometa.spaces import get_space
+
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=4)
+    dataset = next(load_corpus(plan.corpus, names=["iris"]))
+    pool = get_space("lightgbm").pool(plan.n_configs)
+    study = optuna.create_study(storage=open_storage(plan.storage), study_name=study_name("lightgbm", "iris"),
+                                direction="maximize")
+    for key, value in _study_attrs(plan, dataset, len(pool)).items():
+        study.set_user_attr(key, value)
+    study.set_user_attr("pool_enqueue_started", time.time() - 3600)  # long dead
+    for config_id in (0, 1):
+        study.enqueue_trial(pool[config_id], user_attrs={"config_id": config_id})
+    collect(plan, names=["iris"], progress=False)
+    table = KnowledgeBase(plan.out).evaluations("lightgbm")
+    assert table["config_id"].tolist() == [0, 1, 2, 3, 4] and np.isfinite(table["score"]).all()
