@@ -20,6 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from autometa.exceptions import DataError
 
 ALIASES = {
@@ -110,3 +112,86 @@ def warm_start(study, dataset: Any, n: int = 5, *, distributions: dict[str, Any]
         study.enqueue_trial(params, user_attrs={"autometa": suggestion.because[:200]}, skip_if_exists=True)
         enqueued.append(params)
     return enqueued
+
+
+def _canonical(params: dict[str, Any]) -> dict[str, Any]:
+    """Study parameter names (aliases included) back to the space's own names."""
+    reverse = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+    return {reverse.get(k, k): v for k, v in params.items()}
+
+
+class MetaSampler:
+    """Experimental: a sampler that keeps using the surrogate after the warm-start trials.
+
+    Wraps a base sampler (multivariate TPE by default). Whenever the base sampler proposes a
+    whole configuration (``sample_relative``), it is asked ``n_candidates`` times and the
+    candidate the meta-model's surrogate predicts best for this dataset is kept; the base
+    sampler's own candidates already maximize its acquisition, so this screens among good
+    proposals. Parameters sampled independently (startup trials, parameters outside the relative
+    space) come from the base sampler unchanged. Needs a meta-model fitted with
+    ``method="surrogate"``.
+
+    Not yet measured against warm-started and cold TPE (see the issue); do not rely on it.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        import optuna
+
+        # Subclass BaseSampler lazily so that importing autometa.optuna stays light.
+        base = type("MetaSampler", (_MetaSamplerMixin, optuna.samplers.BaseSampler), {"__doc__": cls.__doc__})
+        instance = object.__new__(base)
+        instance.__init__(*args, **kwargs)
+        return instance
+
+
+class _MetaSamplerMixin:
+    def __init__(self, dataset: Any = None, *, base_sampler=None, space: str = "lightgbm", metamodel: Any = "default",
+                 target: str | None = None, n_candidates: int = 8, seed: int | None = None, metafeatures=None):
+        import optuna
+
+        import metafeatures as mf
+        from autometa._suggest import load_metamodel
+        from autometa.datasets import load_dataset
+
+        self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
+        self._model = load_metamodel(metamodel, space)
+        if self._model.surrogate_ is None:
+            raise DataError(f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}.")
+        self._metafeatures = metafeatures if metafeatures is not None else mf.extract(load_dataset(dataset, target=target))
+        self._defaults = self._model.configs_.loc[0].to_dict()
+        self._n_candidates = n_candidates
+
+    def _predicted(self, candidates: list[dict[str, Any]]) -> np.ndarray:
+        import pandas as pd
+
+        rows = []
+        for candidate in candidates:
+            config = dict(self._defaults)
+            for name, value in _canonical(candidate).items():
+                if name in config and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    p = self._model.params_[name]
+                    config[name] = min(p["high"], max(p["low"], float(value)))
+            rows.append(config)
+        return self._model.surrogate_.predict_members(self._metafeatures, pd.DataFrame(rows)).mean(axis=0)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._base.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        first = self._base.sample_relative(study, trial, search_space)
+        if not first or self._n_candidates <= 1:
+            return first
+        candidates = [first] + [self._base.sample_relative(study, trial, search_space) for _ in range(self._n_candidates - 1)]
+        return candidates[int(np.argmax(self._predicted(candidates)))]
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._base.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self._base.before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self._base.after_trial(study, trial, state, values)
+
+    def reseed_rng(self):
+        self._base.reseed_rng()

@@ -61,3 +61,29 @@ def test_no_shared_parameter_is_a_clear_error(corpus_path, model):
     with pytest.raises(DataError, match="shares no parameter"):
         warm_start(study, _dataset(corpus_path), distributions={"C": optuna.distributions.FloatDistribution(0.1, 10)},
                    metamodel=model)
+
+
+def test_meta_sampler_screens_base_candidates(metadata, corpus_path):
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import MetaSampler
+
+    data, params, _ = metadata
+    model = MetaModel("lightgbm", "surrogate", members=2).fit(data, params)
+    base = optuna.samplers.TPESampler(multivariate=True, n_startup_trials=3, seed=0)
+    sampler = MetaSampler(_dataset(corpus_path), base_sampler=base, metamodel=model, n_candidates=4)
+    assert isinstance(sampler, optuna.samplers.BaseSampler)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    screened = []
+    predict = sampler._predicted
+    sampler._predicted = lambda candidates: screened.append(len(candidates)) or predict(candidates)
+
+    def objective(trial):
+        lr = trial.suggest_float("learning_rate", 1e-3, 1.0, log=True)
+        leaves = trial.suggest_int("num_leaves", 2, 256, log=True)
+        return -abs(np.log(lr / 0.1)) - abs(np.log(leaves / 16))
+
+    study.optimize(objective, n_trials=8)
+    assert len(study.trials) == 8 and all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    assert screened and set(screened) == {4}  # after the 3 startup trials, 4 TPE candidates each
+    with pytest.raises(DataError, match="method='surrogate'"):
+        MetaSampler(_dataset(corpus_path), metamodel=MetaModel("lightgbm", "knn").fit(data, params))
