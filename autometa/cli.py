@@ -182,8 +182,13 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaModel
 
+    studies = []
+    for words in args.study or []:
+        if len(words) not in (3, 4):
+            raise DataError(f"--study takes URL NAME DATA [TARGET], got {words}.")
+        studies.append(tuple(words))
     model = MetaModel.from_knowledge_base(KnowledgeBase(args.location), args.space, args.method,
-                                          members=args.members)
+                                          members=args.members, objective=args.objective, studies=studies)
     folder = model.save(args.out or default_metamodel_path(args.space))
     print(f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}")
     return 0
@@ -270,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     mmfit.add_argument("--space", default="lightgbm")
     mmfit.add_argument("--method", choices=["knn", "portfolio", "surrogate"], default="knn")
     mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size")
+    mmfit.add_argument("--objective", choices=["regression", "rank"], default="regression",
+                       help="surrogate objective (see benchmarks/results/metamodel_validation_*.md)")
+    mmfit.add_argument("--study", nargs="+", action="append", metavar="URL NAME DATA [TARGET]",
+                       help="a finished Optuna study of yours to learn from too: storage URL, study name, "
+                            "the dataset it tuned (and its target column); repeatable")
     mmfit.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
     mmfit.set_defaults(run=_cmd_metamodel_fit)

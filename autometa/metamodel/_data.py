@@ -3,6 +3,12 @@
 Scores are normalized per dataset as in HPO-B: ``(s - s_min) / (s_max - s_min)`` over the
 dataset's pool, so 1 is the best configuration of the pool and 0 the worst; a failed fit counts
 as the worst. ``regret = 1 - normalized score``.
+
+The knowledge base gives a complete matrix (every dataset x every pool configuration). Extra
+meta-data from a user's own Optuna studies (:func:`metadata_from_studies`) is sparse: each of
+those datasets has only its own trials' configurations, and the rest of its row is "not
+evaluated" (NaN in :meth:`MetaData.normalized`, not a failure). Methods that need the complete
+matrix (the static portfolio, validation) use :meth:`MetaData.complete`.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ class MetaData:
     metafeatures : DataFrame (dataset x metafeature).
     groups : Series dataset -> near-duplicate group.
     tasks : Series dataset -> task kind.
+    evaluated : DataFrame (dataset x config_id) of bools, False where the pair was never
+        evaluated (sparse meta-data); None means every pair was evaluated.
     """
 
     space: str
@@ -33,6 +41,7 @@ class MetaData:
     metafeatures: pd.DataFrame
     groups: pd.Series
     tasks: pd.Series
+    evaluated: pd.DataFrame | None = None
 
     @classmethod
     def from_knowledge_base(cls, knowledge_base, space: str) -> MetaData:
@@ -56,14 +65,16 @@ class MetaData:
         return list(self.scores.index)
 
     def normalized(self) -> pd.DataFrame:
-        """Per-dataset min-max normalized scores in [0, 1]; failed fits count as the worst (0)."""
+        """Per-dataset min-max normalized scores in [0, 1]; failed fits count as the worst (0);
+        NaN where a pair was not evaluated."""
         best, worst = self.scores.max(axis=1), self.scores.min(axis=1)
         spread = (best - worst).replace(0, np.nan)
         normalized = self.scores.sub(worst, axis=0).div(spread, axis=0)
         # A dataset where every configuration scores the same: every configuration is the best.
         flat = (spread.isna() & best.notna()).to_numpy()[:, None]
         normalized = normalized.mask(flat & self.scores.notna().to_numpy(), 1.0)
-        return normalized.fillna(0.0)
+        normalized = normalized.fillna(0.0)
+        return normalized if self.evaluated is None else normalized.where(self.evaluated)
 
     def regret(self) -> pd.DataFrame:
         return 1.0 - self.normalized()
@@ -73,7 +84,43 @@ class MetaData:
         return dataclasses.replace(
             self, scores=self.scores.loc[chosen], metafeatures=self.metafeatures.loc[chosen],
             groups=self.groups.loc[chosen], tasks=self.tasks.loc[chosen],
+            evaluated=None if self.evaluated is None else self.evaluated.loc[chosen],
         )
+
+    def complete(self) -> MetaData:
+        """The complete block: the configurations of the most-evaluated dataset (the pool, when a
+        knowledge base is in), and the datasets evaluated on all of them."""
+        if self.evaluated is None:
+            return self
+        widest = self.evaluated.sum(axis=1).idxmax()
+        columns = self.evaluated.columns[self.evaluated.loc[widest].to_numpy()]
+        rows = self.evaluated.index[self.evaluated[columns].all(axis=1)]
+        block = self.subset(rows)
+        return dataclasses.replace(block, scores=block.scores[columns], configs=self.configs.loc[columns],
+                                   evaluated=None)
+
+    def concat(self, other: MetaData) -> MetaData:
+        """The datasets of both; configurations are the union (ids must not collide)."""
+        if self.space != other.space:
+            raise DataError(f"Cannot merge meta-data of space {self.space!r} with {other.space!r}.")
+        overlap = sorted(set(self.datasets) & set(other.datasets))
+        if overlap:
+            raise DataError(f"Datasets {overlap[:5]} are in both meta-data sets; give the extra ones other names.")
+        shared = set(self.configs.index) & set(other.configs.index)
+        if shared:
+            raise DataError(f"Configuration ids {sorted(shared)[:5]} are in both meta-data sets.")
+        configs = pd.concat([self.configs, other.configs.reindex(columns=self.configs.columns)])
+        scores = pd.concat([self.scores, other.scores]).reindex(columns=configs.index)
+        evaluated = pd.concat([self._evaluated_mask(), other._evaluated_mask()]).reindex(columns=configs.index)
+        return MetaData(self.space, scores, configs,
+                        pd.concat([self.metafeatures, other.metafeatures.reindex(columns=self.metafeatures.columns)]),
+                        pd.concat([self.groups, other.groups]), pd.concat([self.tasks, other.tasks]),
+                        evaluated.fillna(False).astype(bool))
+
+    def _evaluated_mask(self) -> pd.DataFrame:
+        if self.evaluated is not None:
+            return self.evaluated
+        return pd.DataFrame(True, index=self.scores.index, columns=self.scores.columns)
 
     def without_group_of(self, dataset: str) -> MetaData:
         """Everything but `dataset` and its near-duplicates: the leave-dataset-out training set."""

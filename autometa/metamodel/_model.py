@@ -52,25 +52,38 @@ class Suggestion:
 class MetaModel:
     """Learned from a knowledge base: which configurations of one space to try first."""
 
-    def __init__(self, space: str, method: str = "knn", *, members: int = 8, random_state: int = 0):
+    def __init__(self, space: str, method: str = "knn", *, members: int = 8, objective: str = "regression",
+                 random_state: int = 0):
         self.space = space
         self.method = method
         self.members = members
+        self.objective = objective
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
-    def from_knowledge_base(cls, knowledge_base, space: str, method: str = "knn", **kwargs: Any) -> MetaModel:
-        """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`)."""
+    def from_knowledge_base(cls, knowledge_base, space: str, method: str = "knn", *, studies=(),
+                            **kwargs: Any) -> MetaModel:
+        """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
+
+        studies : finished Optuna studies of your own, each ``(storage URL, study name, dataset)``
+            (or a :class:`~autometa.metamodel.StudySource`), learned from as extra datasets.
+        """
         metadata = MetaData.from_knowledge_base(knowledge_base, space)
+        if studies:
+            from autometa.metamodel._studies import metadata_from_studies
+
+            metadata = metadata.concat(metadata_from_studies(studies, space))
         model = cls(space, method, **kwargs).fit(metadata, knowledge_base.manifest(space)["space"]["params"])
         model.provenance_["knowledge_base"] = {
             "space_fingerprint": knowledge_base.manifest(space)["space"]["fingerprint"],
             "datasets_by_task": metadata.tasks.value_counts().to_dict(),
+            "studies": [d for d in metadata.datasets if d.startswith("study:")],
         }
         return model
 
     def fit(self, metadata: MetaData, params: dict[str, dict]) -> MetaModel:
+        """Fit on `metadata` (complete or sparse); `params` are the space's ranges."""
         if self.method not in METHOD_NAMES:
             raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHOD_NAMES)}.")
         self.params_ = params
@@ -78,13 +91,17 @@ class MetaModel:
         self.scaling_ = Scaling.fit(metadata.metafeatures)
         self.reference_ = pd.DataFrame(self.scaling_.transform(metadata.metafeatures), index=metadata.datasets)
         normalized = metadata.normalized()
-        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].sort_values(ascending=False, kind="stable").index[:25]]
+        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:25]]
                               for d in metadata.datasets}
-        self.portfolio_ = [int(c) for c in greedy_portfolio(metadata.regret(), 25)]
+        complete = metadata.complete()
+        if not complete.datasets:
+            raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
+                            "the meta-data has only sparse studies.")
+        self.portfolio_ = [int(c) for c in greedy_portfolio(complete.regret(), 25)]
         self.threshold_ = self._distance_threshold()
-        self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state).fit(metadata) \
-            if self.method == "surrogate" else None
-        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(metadata.configs)}
+        self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state,
+                                    objective=self.objective).fit(metadata) if self.method == "surrogate" else None
+        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(complete.configs)}
         return self
 
     def _distance_threshold(self) -> float:
@@ -118,7 +135,9 @@ class MetaModel:
         expected = scenarios.mean(axis=0)
         picks = greedy_best_of(scenarios, n)
         because = f"surrogate; nearest known datasets: {nearest}"
-        return [Suggestion(self._typed(candidates.iloc[i].to_dict()), float(expected[i]), because) for i in picks]
+        # A ranking surrogate only orders configurations: it predicts no normalized score.
+        return [Suggestion(self._typed(candidates.iloc[i].to_dict()),
+                           float(expected[i]) if self.objective == "regression" else None, because) for i in picks]
 
     def _fresh(self, count: int, random_state: int | None) -> pd.DataFrame:
         from autometa.spaces import get_space
@@ -143,11 +162,12 @@ class MetaModel:
         if self.surrogate_ is not None:
             for i, model in enumerate(self.surrogate_.models):
                 name = f"surrogate_{i}.txt"
-                (folder / name).write_text(model.booster_.model_to_string())
+                (folder / name).write_text(getattr(model, "booster_", model).model_to_string())
                 files[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
         document = {
             "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
-            "members": self.members, "random_state": self.random_state, "params": self.params_,
+            "members": self.members, "objective": self.objective, "random_state": self.random_state,
+            "params": self.params_,
             "scaling": {"columns": self.scaling_.columns, "low": self.scaling_.low.tolist(),
                         "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist(),
                         "logged": [] if self.scaling_.logged is None else self.scaling_.logged.tolist()},
@@ -175,7 +195,7 @@ class MetaModel:
             raise DataError(f"{str(path)!r} has schema version {document.get('schema_version')!r}; "
                             f"this autometa reads {SCHEMA_VERSION}.")
         model = cls(document["space"], document["method"], members=document["members"],
-                    random_state=document["random_state"])
+                    objective=document.get("objective", "regression"), random_state=document["random_state"])
         model.params_ = document["params"]
         scaling = document["scaling"]
         model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),
@@ -189,7 +209,8 @@ class MetaModel:
         model.provenance_ = document["provenance"]
         model.surrogate_ = None
         if document["method"] == "surrogate":
-            surrogate = Surrogate(model.params_, members=model.members, random_state=model.random_state)
+            surrogate = Surrogate(model.params_, members=model.members, random_state=model.random_state,
+                                  objective=model.objective)
             surrogate.metafeature_names = document["surrogate_metafeatures"]
             for name, digest in document["files"].items():
                 text = (folder / name).read_bytes()

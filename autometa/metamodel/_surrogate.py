@@ -5,6 +5,12 @@ A small ensemble of LightGBM regressors on ``[metafeatures, configuration on the
 bootstrap of the training *datasets* (all configurations of a drawn dataset go together), so
 the members disagree where the meta-data is thin; that disagreement is what makes the
 best-of-n selection (:func:`greedy_best_of`) pick diverse configurations.
+
+Two objectives: ``"regression"`` (L2 on the normalized score; its predictions are expected
+normalized scores) and ``"rank"`` (LightGBM lambdarank with one query per dataset, relevance =
+the normalized score in 31 grades; its predictions only order configurations). Only evaluated
+(dataset, configuration) pairs are training rows, so sparse meta-data (a user's own studies)
+trains it too.
 """
 
 from __future__ import annotations
@@ -34,28 +40,45 @@ def unit_configs(configs: pd.DataFrame, params: dict[str, dict]) -> pd.DataFrame
     return pd.DataFrame(out, index=configs.index)
 
 
+OBJECTIVES = ("regression", "rank")
+RANK_GRADES = 31
+
+
 @dataclasses.dataclass
 class Surrogate:
     params: dict[str, dict]  # the space's parameter ranges, as in the knowledge-base manifest
     members: int = 8
     random_state: int = 0
+    objective: str = "regression"
     models: list = dataclasses.field(default_factory=list)
     metafeature_names: list[str] = dataclasses.field(default_factory=list)
 
     def fit(self, metadata: MetaData) -> Surrogate:
         import lightgbm
 
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}.")
         normalized = metadata.normalized()
-        units = unit_configs(metadata.configs, self.params)
+        units = unit_configs(metadata.configs, self.params).to_numpy(dtype=float)
         self.metafeature_names = list(metadata.metafeatures.columns)
-        datasets = np.array(metadata.datasets)
+        mf = metadata.metafeatures.reindex(columns=self.metafeature_names).to_numpy(dtype=float)
+        values = normalized.to_numpy(dtype=float)
+        # Per dataset: the columns (configurations) it was evaluated on, and their targets.
+        rows = [np.flatnonzero(~np.isnan(values[i])) for i in range(len(values))]
         rng = np.random.default_rng(self.random_state)
         self.models = []
         for member in range(self.members):
-            drawn = rng.choice(datasets, size=datasets.size, replace=True) if self.members > 1 else datasets
-            X, y = self._design(metadata.metafeatures.loc[drawn], units), normalized.loc[drawn].to_numpy().ravel()
-            model = lightgbm.LGBMRegressor(random_state=self.random_state + member, **SURROGATE_PARAMS)
-            self.models.append(model.fit(X, y))
+            drawn = rng.choice(len(values), size=len(values), replace=True) if self.members > 1 else np.arange(len(values))
+            X = np.vstack([np.hstack([np.repeat(mf[i][None, :], rows[i].size, axis=0), units[rows[i]]]) for i in drawn])
+            y = np.concatenate([values[i, rows[i]] for i in drawn])
+            settings = {**SURROGATE_PARAMS, "random_state": self.random_state + member}
+            if self.objective == "regression":
+                model = lightgbm.LGBMRegressor(**settings).fit(X, y)
+            else:
+                grades = np.rint(y * (RANK_GRADES - 1)).astype(int)
+                model = lightgbm.LGBMRanker(**settings, label_gain=list(range(RANK_GRADES))).fit(
+                    X, grades, group=[rows[i].size for i in drawn])
+            self.models.append(model)
         return self
 
     def _design(self, metafeatures: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:

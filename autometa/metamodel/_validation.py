@@ -49,11 +49,11 @@ def knn_method(train: MetaData, depth: int = 25) -> Suggest:
     return suggest
 
 
-def make_surrogate_method(params: dict[str, dict], members: int = 8) -> Method:
+def make_surrogate_method(params: dict[str, dict], members: int = 8, objective: str = "regression") -> Method:
     """Score the pool with a surrogate ensemble; choose n by expected best-of-n over its members."""
 
     def fit(train: MetaData) -> Suggest:
-        surrogate = Surrogate(params, members=members).fit(train)
+        surrogate = Surrogate(params, members=members, objective=objective).fit(train)
 
         def suggest(metafeatures: pd.Series, n: int) -> list[int]:
             scenarios = surrogate.predict_members(metafeatures, train.configs)

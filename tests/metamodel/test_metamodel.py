@@ -86,3 +86,13 @@ def test_same_inputs_same_suggestions_across_processes(metadata, tmp_path, corpu
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
                for _ in range(2)}
     assert len(outputs) == 1 and json.loads(outputs.pop())
+
+
+def test_rank_objective_orders_without_predicting_scores(metadata, tmp_path, corpus_path):
+    data, params, _ = metadata
+    model = MetaModel("lightgbm", "surrogate", members=2, objective="rank").fit(data, params)
+    model.save(tmp_path / "rank")
+    loaded = MetaModel.load(tmp_path / "rank")
+    assert loaded.objective == "rank"
+    first = autometa.suggest(corpus_path / "diabetes.tsv.gz", metamodel=loaded, n=3, random_state=0)
+    assert len(first) == 3 and all(s.predicted is None for s in first)
