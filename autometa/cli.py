@@ -177,6 +177,58 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    import shlex
+
+    from tqdm.auto import tqdm
+
+    from autometa.benchmark import LIVE_METHODS, METHODS, flaml_configs, run_discrete, run_live, write_report
+    from autometa.knowledge import KnowledgeBase
+    from autometa.metamodel import MetaData
+
+    kb = KnowledgeBase(args.location)
+    methods = args.methods or list(METHODS if args.mode == "discrete" else LIVE_METHODS)
+    if args.autometa_method is None:
+        from autometa._suggest import default_metamodel_path
+
+        shipped = default_metamodel_path(args.space) / "metamodel.json"
+        args.autometa_method = json.loads(shipped.read_text())["method"] if shipped.is_file() else "surrogate"
+    command = "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.command_line is None else args.command_line
+    if args.mode == "discrete":
+        metadata = MetaData.from_knowledge_base(kb, args.space)
+        if args.limit:
+            metadata = metadata.subset(metadata.datasets[: args.limit])
+        params = kb.manifest(args.space)["space"]["params"]
+        flaml = None
+        if "flaml" in methods:
+            corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
+            flaml = (flaml_configs(metadata.datasets, _corpus_path(corpus), args.space) if corpus
+                     else {d: f"FLAML needs the datasets themselves: pass --corpus or set {CORPUS_ENV}"
+                           for d in metadata.datasets})
+        with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=args.quiet) as bar:
+            curves, errors = run_discrete(metadata, params, methods=methods, budget=args.budget, seeds=args.seeds,
+                                          folds=args.folds, members=args.members, autometa_method=args.autometa_method,
+                                          flaml=flaml, progress=lambda name: bar.update(1))
+        notes = (f"Discrete mode (HPO-B style): {args.folds} folds of near-duplicate groups; {len(metadata.configs)} "
+                 f"pool configurations per dataset; autometa = the {args.autometa_method} meta-model; warm starts "
+                 f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol.")
+    else:
+        if not args.data:
+            raise DataError("Live mode needs datasets: autometa benchmark --mode live DATA [DATA ...]")
+        with tqdm(total=len(args.data), desc="benchmark (live)", unit="dataset", disable=args.quiet) as bar:
+            curves, errors = run_live(args.data, methods=methods, budget=args.budget, seeds=args.seeds,
+                                      space=args.space, knowledge_base=kb, members=args.members,
+                                      autometa_method=args.autometa_method, target=args.target,
+                                      progress=lambda name: bar.update(1))
+        notes = ("Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
+                 "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py.")
+    prefix = args.prefix or f"benchmark_{args.mode}_{args.space}"
+    paths = write_report(curves, errors, args.out, prefix, title=f"autometa benchmark: {args.mode}, {args.space}",
+                         command=command, notes=notes)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
     from autometa._suggest import default_metamodel_path
     from autometa.knowledge import KnowledgeBase
@@ -268,6 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--out", help="where to save the best configuration (JSON)")
     tun.add_argument("--quiet", action="store_true")
     tun.set_defaults(run=_cmd_tune)
+
+    bench = commands.add_parser("benchmark", help="compare warm-start methods and peers, leakage-free")
+    bench.add_argument("data", nargs="*", help="live mode: dataset files or OpenML ids")
+    bench.add_argument("--mode", choices=["discrete", "live"], default="discrete")
+    bench.add_argument("--space", default="lightgbm")
+    bench.add_argument("--budget", type=int, default=50, help="trials per method")
+    bench.add_argument("--seeds", type=int, default=5)
+    bench.add_argument("--folds", type=int, default=10, help="discrete mode: folds of near-duplicate groups")
+    bench.add_argument("--methods", nargs="+", help="default: every method of the mode")
+    bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    bench.add_argument("--autometa-method", choices=["knn", "portfolio", "surrogate"],
+                       help="the meta-model behind 'autometa' (default: the shipped default's method)")
+    bench.add_argument("--corpus", help="corpus folder, for FLAML in discrete mode (default: $AUTOMETA_CORPUS)")
+    bench.add_argument("--target", help="live mode: target column of the dataset files")
+    bench.add_argument("--limit", type=int, help="discrete mode: only the first N datasets (a quick look)")
+    bench.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    bench.add_argument("--out", default="benchmark-results")
+    bench.add_argument("--prefix", help="file name prefix (default: benchmark_<mode>_<space>)")
+    bench.add_argument("--command-line", help=argparse.SUPPRESS)
+    bench.add_argument("--quiet", action="store_true")
+    bench.set_defaults(run=_cmd_benchmark)
 
     mm = commands.add_parser("metamodel", help="fit a meta-model from the knowledge base")
     mm_commands = mm.add_subparsers(dest="metamodel_command", metavar="COMMAND", required=True)

@@ -81,3 +81,16 @@ def nearest_dataset_configs(distances: pd.Series, best_configs: dict[str, list[i
                     break
         depth += 1
     return chosen
+
+
+def fallback_threshold(reference: np.ndarray, quantile: float) -> float:
+    """The `quantile` of the distances from each reference row to its nearest other row.
+
+    A new dataset farther than this from every reference dataset is less familiar than all but
+    ``1 - quantile`` of the reference datasets are to each other.
+    """
+    nearest = []
+    for i in range(len(reference)):
+        others = np.delete(reference, i, axis=0)
+        nearest.append(l1_distances(reference[i], others).min() if len(others) else np.inf)
+    return float(np.quantile(nearest, quantile)) if nearest else float("inf")

@@ -22,8 +22,9 @@ import pandas as pd
 
 from autometa.exceptions import DataError
 from autometa.metamodel._data import MetaData
-from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
+from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
+from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
 SCHEMA_VERSION = 1
@@ -91,13 +92,13 @@ class MetaModel:
         self.scaling_ = Scaling.fit(metadata.metafeatures)
         self.reference_ = pd.DataFrame(self.scaling_.transform(metadata.metafeatures), index=metadata.datasets)
         normalized = metadata.normalized()
-        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:25]]
+        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:50]]
                               for d in metadata.datasets}
         complete = metadata.complete()
         if not complete.datasets:
             raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
                             "the meta-data has only sparse studies.")
-        self.portfolio_ = [int(c) for c in greedy_portfolio(complete.regret(), 25)]
+        self.portfolio_ = [int(c) for c in greedy_portfolio(complete.regret(), 50)]
         self.threshold_ = self._distance_threshold()
         self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state,
                                     objective=self.objective).fit(metadata) if self.method == "surrogate" else None
@@ -105,12 +106,7 @@ class MetaModel:
         return self
 
     def _distance_threshold(self) -> float:
-        reference = self.reference_.to_numpy()
-        nearest = []
-        for i in range(len(reference)):
-            distances = l1_distances(reference[i], np.delete(reference, i, axis=0))
-            nearest.append(distances.min() if distances.size else np.inf)
-        return float(np.quantile(nearest, FALLBACK_QUANTILE)) if nearest else float("inf")
+        return fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
 
     # -- suggesting --------------------------------------------------------------------------
     def distances(self, metafeatures: pd.Series) -> pd.Series:
@@ -138,6 +134,21 @@ class MetaModel:
         # A ranking surrogate only orders configurations: it predicts no normalized score.
         return [Suggestion(self._typed(candidates.iloc[i].to_dict()),
                            float(expected[i]) if self.objective == "regression" else None, because) for i in picks]
+
+    def rank_pool(self, metafeatures: pd.Series, n: int) -> tuple[list[int], bool]:
+        """(`n` pool config ids in the order this meta-model would try them, whether it fell back to
+        the portfolio). Like :meth:`suggest_configs`, restricted to the evaluated pool: what a
+        benchmark can score without training a model."""
+        distances = self.distances(metafeatures)
+        if distances.iloc[0] > self.threshold_:
+            return list(self.portfolio_[:n]), True
+        if self.method == "portfolio":
+            return list(self.portfolio_[:n]), False
+        if self.method == "knn":
+            return [c for c, _ in nearest_dataset_configs(distances, self.best_configs_, n)], False
+        pool = self.configs_.loc[self.configs_.index < FIRST_STUDY_CONFIG_ID]
+        scenarios = self.surrogate_.predict_members(metafeatures, pool)
+        return [int(pool.index[i]) for i in greedy_best_of(scenarios, n)], False
 
     def _fresh(self, count: int, random_state: int | None) -> pd.DataFrame:
         from autometa.spaces import get_space

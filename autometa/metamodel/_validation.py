@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.metamodel._data import MetaData
-from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
+from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
@@ -96,17 +96,27 @@ def group_folds(metadata: MetaData, folds: int | None, seed: int = 0) -> list[li
 
 
 def leave_group_out(metadata: MetaData, methods: dict[str, Method] | None = None,
-                    budgets: Sequence[int] = (1, 5), folds: int | None = None) -> pd.DataFrame:
-    """One row per (held-out dataset, method) with ``regret@k`` for each budget k."""
+                    budgets: Sequence[int] = (1, 5), folds: int | None = None,
+                    fallback_quantile: float = 0.95) -> pd.DataFrame:
+    """One row per (held-out dataset, method) with ``regret@k`` for each budget k, and the held-out
+    dataset's distance to its nearest training dataset (``nearest_distance``) and whether it lies
+    beyond the fallback threshold the meta-model would set on this training set
+    (``beyond_threshold``, at `fallback_quantile`)."""
     methods = methods or METHODS
     regret = metadata.regret()
     rows = []
     for held_out in group_folds(metadata, folds):
         train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
         fitted = {name: method(train) for name, method in methods.items()}
+        scaling = Scaling.fit(train.metafeatures)
+        reference = scaling.transform(train.metafeatures)
+        threshold = fallback_threshold(reference, fallback_quantile)
         for dataset in held_out:
             pool_regret = regret.loc[dataset]
-            base = {"dataset": dataset, "task": metadata.tasks.loc[dataset]}
+            query = scaling.transform(metadata.metafeatures.loc[[dataset]])[0]
+            base = {"dataset": dataset, "task": metadata.tasks.loc[dataset],
+                    "nearest_distance": float(l1_distances(query, reference).min())}
+            base["beyond_threshold"] = base["nearest_distance"] > threshold
             for name, suggest in fitted.items():
                 picks = suggest(metadata.metafeatures.loc[dataset], max(budgets))
                 rows.append({**base, "method": name,

@@ -1,0 +1,275 @@
+"""Discrete-mode benchmark (HPO-B style): every method chooses among a held-out dataset's evaluated pool.
+
+Protocol
+--------
+- Held-out units are folds of whole near-duplicate groups (``folds``, seed 0). For each fold the
+  meta-models (their metafeature scaling, nearest datasets, portfolio, surrogate) are rebuilt
+  from the other folds only; nothing of a held-out dataset is used to choose for it.
+- A method returns the pool configurations it would evaluate, in order, up to ``budget``; the
+  score of each is read from the knowledge base, so no model is trained. A method that proposes
+  a point outside the pool (TPE, MetaSampler, FLAML) gets the nearest not-yet-used pool
+  configuration on the unit scale of the space, and learns that configuration's score.
+- Curves: normalized regret of the best-so-far score (HPO-B; 0 = the best of the pool), per
+  (dataset, seed, method, budget). A method that stops proposing (defaults, FLAML: one
+  configuration each) keeps its last regret for the larger budgets.
+- Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
+  and the samplers built on TPE.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.benchmark._metrics import best_so_far_regret
+from autometa.exceptions import DataError
+from autometa.metamodel import MetaData, MetaModel, group_folds
+from autometa.metamodel._surrogate import unit_configs
+
+WARM_START = 5  # suggestions enqueued before TPE / MetaSampler take over
+
+
+@dataclasses.dataclass
+class HeldOut:
+    """One held-out dataset: its pool scores (NaN = failed fit) and metafeatures."""
+
+    dataset: str
+    task: str
+    scores: pd.Series
+    metafeatures: pd.Series
+
+    def score(self, config_id: int) -> float:
+        return float(self.scores.loc[config_id])
+
+
+@dataclasses.dataclass
+class Fold:
+    """What the methods may learn from for one fold: the training meta-data and fitted meta-models."""
+
+    train: MetaData
+    params: dict[str, dict]
+    space: str
+    autometa_method: str
+    members: int
+    _models: dict[str, MetaModel] = dataclasses.field(default_factory=dict)
+
+    def model(self, method: str) -> MetaModel:
+        if method not in self._models:
+            self._models[method] = MetaModel(self.space, method, members=self.members).fit(self.train, self.params)
+        return self._models[method]
+
+
+class Pool:
+    """The space's pool on the unit scale, for snapping proposals to evaluated configurations."""
+
+    def __init__(self, configs: pd.DataFrame, params: dict[str, dict]):
+        clipped = configs.copy()
+        for name, p in params.items():
+            clipped[name] = clipped[name].clip(p["low"], p["high"])
+        self.params = params
+        self.ids = np.asarray(configs.index)
+        self.configs = clipped
+        self.units = unit_configs(clipped, params).to_numpy(dtype=float)
+
+    def typed(self, config_id: int) -> dict[str, Any]:
+        row = self.configs.loc[config_id]
+        return {k: int(round(row[k])) if p["integer"] else float(row[k]) for k, p in self.params.items()}
+
+    def nearest_unused(self, config: dict[str, Any], used: set[int]) -> int:
+        full = {**{k: self.configs.iloc[0][k] for k in self.params}, **config}
+        frame = pd.DataFrame([{k: min(p["high"], max(p["low"], float(full[k]))) for k, p in self.params.items()}])
+        point = unit_configs(frame, self.params).to_numpy(dtype=float)[0]
+        distance = np.square(self.units - point).sum(axis=1)
+        distance[[i for i, c in enumerate(self.ids) if c in used]] = np.inf
+        return int(self.ids[int(np.argmin(distance))])
+
+
+# -- methods: (fold, held-out, pool, budget, seed) -> config ids in evaluation order ------------
+
+def _random(fold, held, pool, budget, seed):
+    return [int(c) for c in np.random.default_rng(seed).permutation(pool.ids)[:budget]]
+
+
+def _defaults(fold, held, pool, budget, seed):
+    return [0]
+
+
+def _portfolio(fold, held, pool, budget, seed):
+    return fold.model("portfolio").portfolio_[:budget]
+
+
+def _knn(fold, held, pool, budget, seed):
+    return fold.model("knn").rank_pool(held.metafeatures, budget)[0]
+
+
+def _autometa(fold, held, pool, budget, seed):
+    return fold.model(fold.autometa_method).rank_pool(held.metafeatures, budget)[0]
+
+
+def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence[int]) -> list[int]:
+    """Ask `sampler` for proposals, snap each to the nearest unused pool configuration, and tell
+    the sampler that configuration's score (the proposal itself is marked failed: never evaluated)."""
+    import optuna
+    from optuna.trial import TrialState, create_trial
+
+    distributions = {name: _distribution(p) for name, p in pool.params.items()}
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    chosen: list[int] = []
+
+    def record(config_id: int) -> None:
+        chosen.append(config_id)
+        score = held.score(config_id)
+        state = TrialState.FAIL if math.isnan(score) else TrialState.COMPLETE
+        study.add_trial(create_trial(params=pool.typed(config_id), distributions=distributions,
+                                     value=None if state == TrialState.FAIL else score, state=state))
+
+    for config_id in list(start)[:budget]:
+        record(config_id)
+    used = set(chosen)
+    while len(chosen) < min(budget, len(pool.ids)):
+        trial = study.ask(distributions)
+        config_id = pool.nearest_unused(trial.params, used)
+        study.tell(trial, state=TrialState.FAIL)
+        used.add(config_id)
+        record(config_id)
+    return chosen
+
+
+def _distribution(p: dict) -> Any:
+    import optuna
+
+    if p["integer"]:
+        return optuna.distributions.IntDistribution(int(p["low"]), int(p["high"]), log=p["log"])
+    return optuna.distributions.FloatDistribution(p["low"], p["high"], log=p["log"])
+
+
+def _tpe(fold, held, pool, budget, seed):
+    import optuna
+
+    return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), [])
+
+
+def _autometa_tpe(fold, held, pool, budget, seed):
+    import optuna
+
+    start = _autometa(fold, held, pool, WARM_START, seed)
+    return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), start)
+
+
+def _autometa_metasampler(fold, held, pool, budget, seed):
+    from autometa.optuna import MetaSampler
+
+    start = _autometa(fold, held, pool, WARM_START, seed)
+    sampler = MetaSampler(metamodel=fold.model("surrogate"), metafeatures=held.metafeatures, seed=seed,
+                          space=fold.space)
+    return _sequential(held, pool, budget, sampler, start)
+
+
+def _unavailable(reason: str) -> Callable:
+    def run(fold, held, pool, budget, seed):
+        raise MethodUnavailable(reason)
+
+    return run
+
+
+class MethodUnavailable(DataError):
+    """A method that cannot run in this installation; reported with its reason, not dropped."""
+
+
+D2V_MISSING = "Dataset2Vec metafeatures are not built yet (issue 5): no encoder is shipped"
+
+METHODS: dict[str, Callable] = {
+    "random": _random,
+    "tpe": _tpe,
+    "defaults": _defaults,
+    "flaml": None,  # set per run: needs the held-out datasets' data (see flaml_method)
+    "knn": _knn,
+    "portfolio": _portfolio,
+    "autometa": _autometa,
+    "autometa+tpe": _autometa_tpe,
+    "autometa+metasampler": _autometa_metasampler,
+    "autometa-d2v": _unavailable(D2V_MISSING),
+    "autometa-combined": _unavailable(D2V_MISSING),
+}
+DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa"}
+
+
+def flaml_method(configs: dict[str, dict[str, Any] | str]) -> Callable:
+    """FLAML's zero-shot LightGBM configuration per dataset (precomputed; a str is the error),
+    snapped to the nearest pool configuration."""
+    from autometa.optuna import _canonical
+
+    def run(fold, held, pool, budget, seed):
+        config = configs.get(held.dataset)
+        if config is None or isinstance(config, str):
+            raise MethodUnavailable(config or f"no FLAML configuration for {held.dataset!r}")
+        ours = {k: v for k, v in _canonical(config).items() if k in pool.params}
+        return [pool.nearest_unused(ours, set())]
+
+    return run
+
+
+def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str, dict[str, Any] | str]:
+    """FLAML's zero-shot configuration (``flaml.default.suggest_hyperparams``) for each dataset."""
+    try:
+        from flaml.default import suggest_hyperparams
+    except ImportError as error:
+        return {d: f"flaml is not installed ({error}); pip install 'autometa[peers]'" for d in datasets}
+    from autometa.datasets import load_corpus
+
+    if space != "lightgbm":
+        return {d: f"FLAML's zero-shot portfolio has no {space!r} learner" for d in datasets}
+    out: dict[str, dict[str, Any] | str] = {}
+    for dataset in load_corpus(corpus, names=list(datasets)):
+        task = "regression" if dataset.task == "regression" else "classification"
+        try:
+            params, _ = suggest_hyperparams(task, dataset.X, dataset.y, "lgbm")
+            out[dataset.name] = dict(params)
+        except Exception as error:  # a peer's failure is a result to report, not a crash
+            out[dataset.name] = f"flaml failed: {type(error).__name__}: {error}"
+    return out
+
+
+def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequence[str], budget: int = 50,
+                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = "surrogate",
+                 flaml: dict[str, dict[str, Any] | str] | None = None,
+                 progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curves, errors). Curves: one row per dataset, seed, method, budget with ``regret``;
+    errors: one row per (method, dataset) that could not run, with the reason."""
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
+    table = {**METHODS, "flaml": flaml_method(flaml or {})}
+    pool = Pool(metadata.configs, params)
+    rows, errors = [], []
+    for held_out in group_folds(metadata, folds):
+        train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
+        fold = Fold(train, params, metadata.space, autometa_method, members)
+        for dataset in held_out:
+            held = HeldOut(dataset, metadata.tasks.loc[dataset], metadata.scores.loc[dataset],
+                           metadata.metafeatures.loc[dataset])
+            best, worst = np.nanmax(held.scores.to_numpy()), np.nanmin(held.scores.to_numpy())
+            for method in methods:
+                try:
+                    first = None
+                    for seed in range(seeds):
+                        if method in DETERMINISTIC and first is not None:
+                            chosen = first
+                        else:
+                            chosen = list(table[method](fold, held, pool, budget, seed))[:budget]
+                            first = chosen
+                        scores = held.scores.loc[chosen].to_numpy(dtype=float)
+                        curve = best_so_far_regret(scores, best, worst)
+                        curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
+                        rows.extend({"dataset": dataset, "task": held.task, "seed": seed, "method": method,
+                                     "budget": b + 1, "regret": float(curve[b])} for b in range(budget))
+                except MethodUnavailable as error:
+                    errors.append({"method": method, "dataset": dataset, "error": str(error)})
+            if progress:
+                progress(dataset)
+    return pd.DataFrame(rows), pd.DataFrame(errors, columns=["method", "dataset", "error"])

@@ -1,0 +1,151 @@
+"""Live-mode benchmark: real Optuna studies of real cross-validated fits on the datasets you give.
+
+Every method runs `budget` trials of the same protocol (:mod:`autometa.protocol`: stratified
+K-fold, the same row cap and seed) on each dataset, per seed. Leakage guard: the meta-models are
+refitted without the dataset's near-duplicate group when the dataset is in the knowledge base
+(same name, or the same content fingerprint as a knowledge-base dataset).
+
+Regret is normalized per dataset over every trial of every method and seed of the run
+(``(best - s) / (best - worst)``), since a live dataset has no evaluated pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from autometa.benchmark._discrete import D2V_MISSING, WARM_START, MethodUnavailable
+from autometa.benchmark._metrics import best_so_far_regret
+from autometa.exceptions import DataError
+
+LIVE_METHODS = ("random", "tpe", "defaults", "flaml", "knn", "portfolio", "autometa", "autometa+tpe",
+                "autometa+metasampler", "autometa-d2v", "autometa-combined")
+
+
+def _excluded_group(dataset, manifest) -> str | None:
+    info = manifest["datasets"]
+    if dataset.name in info:
+        return str(info[dataset.name]["group"])
+    for entry in info.values():
+        if dataset.fingerprint and entry.get("fingerprint") == dataset.fingerprint:
+            return str(entry["group"])
+    return None
+
+
+def _flaml_params(dataset) -> dict[str, Any]:
+    try:
+        from flaml.default import suggest_hyperparams
+    except ImportError as error:
+        raise MethodUnavailable(f"flaml is not installed ({error}); pip install 'autometa[peers]'") from error
+    task = "regression" if dataset.task == "regression" else "classification"
+    params, _ = suggest_hyperparams(task, dataset.X, dataset.y, "lgbm")
+    return {k: v for k, v in dict(params).items() if k != "verbose"}
+
+
+def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 30, seeds: int = 1,
+             space: str = "lightgbm", knowledge_base=None, members: int = 4, autometa_method: str = "surrogate",
+             folds: int = 3, max_rows: int = 2000, target: str | None = None,
+             progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curves, errors) like :func:`run_discrete`, from real studies."""
+    import optuna
+
+    from autometa.datasets import load_dataset
+    from autometa.knowledge import KnowledgeBase
+    from autometa.metamodel import MetaData, MetaModel
+    from autometa.optuna import MetaSampler
+    from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
+    from autometa.spaces import get_space
+
+    unknown = sorted(set(methods) - set(LIVE_METHODS))
+    if unknown:
+        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(LIVE_METHODS)}.")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    search_space = get_space(space)
+    kb = knowledge_base if knowledge_base is not None else KnowledgeBase()
+    metadata = MetaData.from_knowledge_base(kb, space)
+    params = kb.manifest(space)["space"]["params"]
+    protocol = Protocol(folds=folds, max_rows=max_rows, seed=0)
+    runs, errors = [], []
+    for source in datasets:
+        dataset = load_dataset(source, target=target)
+        if dataset.task not in search_space.tasks:
+            raise DataError(f"{dataset.name}: space {space!r} supports {list(search_space.tasks)}, not {dataset.task}.")
+        group = _excluded_group(dataset, kb.manifest(space))
+        train = metadata if group is None else metadata.subset(
+            [d for d in metadata.datasets if metadata.groups.loc[d] != group])
+        models: dict[str, MetaModel] = {}
+
+        def model(method: str) -> MetaModel:
+            if method not in models:
+                models[method] = MetaModel(space, method, members=members).fit(train, params)
+            return models[method]
+
+        import metafeatures as mf
+
+        values = mf.extract(dataset, random_state=0)
+        rows = prepare_rows(dataset, protocol)
+        split = fold_indices(rows, protocol)
+
+        def study_scores(sampler, enqueue: list[dict[str, Any]], n_trials: int) -> list[float]:
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            for config in enqueue[:n_trials]:
+                study.enqueue_trial({k: v for k, v in config.items() if k in search_space.params})
+
+            def objective(trial):
+                result = evaluate(search_space, search_space.suggest(trial), rows, protocol, split)
+                return result.score if result.ok else float("nan")
+
+            study.optimize(objective, n_trials=n_trials, gc_after_trial=False)
+            finished = [t for t in study.trials if t.state.is_finished()]
+            return [t.value if t.value is not None else float("nan") for t in finished][:n_trials]
+
+        def fixed(configs: list[dict[str, Any]]) -> list[float]:
+            return [evaluate(search_space, c, rows, protocol, split).score for c in configs]
+
+        for method in methods:
+            first: list[float] | None = None
+            for seed in range(seeds):
+                try:
+                    if first is not None and method in ("defaults", "flaml", "knn", "portfolio"):
+                        runs.append((dataset.name, dataset.task, seed, method, first))  # seed-independent
+                        continue
+                    if method in ("autometa-d2v", "autometa-combined"):
+                        raise MethodUnavailable(D2V_MISSING)
+                    if method == "random":
+                        scores = study_scores(optuna.samplers.RandomSampler(seed=seed), [], budget)
+                    elif method == "tpe":
+                        scores = study_scores(optuna.samplers.TPESampler(seed=seed), [], budget)
+                    elif method == "defaults":
+                        scores = fixed([dict(search_space.defaults)])
+                    elif method == "flaml":
+                        scores = fixed([_flaml_params(dataset)])
+                    elif method in ("knn", "portfolio", "autometa"):
+                        chosen = model(autometa_method if method == "autometa" else method)
+                        scores = fixed([s.params for s in chosen.suggest_configs(values, budget, random_state=seed)])
+                    elif method == "autometa+tpe":
+                        start = [s.params for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)]
+                        scores = study_scores(optuna.samplers.TPESampler(seed=seed), start, budget)
+                    else:  # autometa+metasampler
+                        start = [s.params for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)]
+                        sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
+                        scores = study_scores(sampler, start, budget)
+                    runs.append((dataset.name, dataset.task, seed, method, scores))
+                    first = scores
+                except MethodUnavailable as error:
+                    errors.append({"method": method, "dataset": dataset.name, "error": str(error)})
+                    break
+        if progress:
+            progress(dataset.name)
+    curves = []
+    for name in {r[0] for r in runs}:
+        every = np.concatenate([np.asarray(r[4], dtype=float) for r in runs if r[0] == name])
+        best, worst = np.nanmax(every), np.nanmin(every)
+        for dataset_name, task, seed, method, scores in (r for r in runs if r[0] == name):
+            curve = best_so_far_regret(np.asarray(scores, dtype=float)[:budget], best, worst)
+            curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
+            curves.extend({"dataset": dataset_name, "task": task, "seed": seed, "method": method, "budget": b + 1,
+                           "regret": float(curve[b])} for b in range(budget))
+    return pd.DataFrame(curves), pd.DataFrame(errors, columns=["method", "dataset", "error"])

@@ -1,0 +1,146 @@
+"""Tables and figures of a benchmark run: what ``autometa benchmark`` writes next to its CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from autometa.benchmark._metrics import average_rank, trials_to_reach, win_tie_loss
+
+REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
+
+
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> str:
+    """A GitHub markdown table (no extra dependency)."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return format(value, floatfmt) if value == value and abs(value) != float("inf") else str(value)
+        return str(value)
+
+    columns = ([str(frame.index.name or "")] if index else []) + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for key, row in frame.iterrows():
+        cells = ([str(key)] if index else []) + [cell(v) for v in row.tolist()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mean_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Mean regret per (budget, method): seeds averaged per dataset first, then datasets."""
+    per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean()
+    return per_dataset.groupby(["budget", "method"]).mean().unstack("method")
+
+
+def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (1, 5, 10)) -> pd.DataFrame:
+    """Trials the reference (cold TPE) needs to reach each method's mean regret at k trials, over k."""
+    means = mean_curves(curves)
+    if reference not in means:
+        return pd.DataFrame()
+    rows = {}
+    for method in means.columns:
+        row = {}
+        for k in at:
+            if k in means.index:
+                needed = trials_to_reach(means[reference].to_numpy(), float(means.loc[k, method]))
+                row[f"TPE trials to match @{k}"] = needed
+                row[f"speed-up @{k}"] = needed / k
+        rows[method] = row
+    return pd.DataFrame(rows).T
+
+
+def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, command: str, notes: str = "",
+                     focus: str = "autometa") -> str:
+    budgets = [b for b in REPORT_BUDGETS if b <= curves["budget"].max()]
+    means = mean_curves(curves).loc[budgets]
+    ranks = average_rank(curves).loc[budgets]
+    order = list(ranks.loc[budgets[-1]].sort_values().index)
+    lines = [f"# {title}", "", f"Command: `{command}`", ""]
+    if notes:
+        lines += [notes, ""]
+    lines += [f"{curves['dataset'].nunique()} datasets, {curves['seed'].nunique()} seeds, "
+              f"methods: {', '.join(order)}.", "",
+              "## Mean normalized regret of the best so far (0 = best of the pool), by budget", "",
+              markdown_table(means[order].T, ".4f"), "",
+              "## Average rank (1 = best; ties share the mean rank), by budget", "",
+              markdown_table(ranks[order].T, ".2f"), ""]
+    best = ranks.idxmin(axis=1)
+    lines += ["Best average rank per budget: " + ", ".join(f"{b}: {best[b]}" for b in budgets), ""]
+    if focus in set(curves["method"]):
+        lines += [f"## Win / tie / loss of {focus} against each peer (datasets x seeds)", ""]
+        table = {}
+        for peer in order:
+            if peer == focus:
+                continue
+            table[peer] = {f"@{b}": "%d / %d / %d" % win_tie_loss(curves, focus, peer, b)
+                           for b in (1, 5, 10, budgets[-1]) if b in budgets}
+        lines += [markdown_table(pd.DataFrame(table).T), ""]
+    ups = speed_up(curves)
+    if not ups.empty:
+        lines += ["## Speed-up over cold TPE", "",
+                  "Trials cold TPE needs (mean curve) to reach the mean regret each method has after k trials, "
+                  "divided by k (inf: TPE does not get there within the budget).", "",
+                  markdown_table(ups.loc[order], ".1f"), ""]
+    if len(errors):
+        lines += ["## Methods that could not run", ""]
+        grouped = errors.groupby(["method", "error"]).size().rename("datasets").reset_index()
+        lines += [markdown_table(grouped, index=False), ""]
+    return "\n".join(lines) + "\n"
+
+
+def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
+    """Regret curves with 95% bands (over datasets) and average rank curves, as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().reset_index()
+    ranks = average_rank(curves)
+    methods = list(ranks.iloc[-1].sort_values().index)
+    paths = []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method in methods:
+        part = per_dataset[per_dataset["method"] == method].groupby("budget")["regret"]
+        mean, sem = part.mean(), part.sem().fillna(0.0)
+        ax.plot(mean.index, mean.to_numpy(), label=method)
+        ax.fill_between(mean.index, (mean - 1.96 * sem).to_numpy(), (mean + 1.96 * sem).to_numpy(), alpha=0.15)
+    ax.set_xscale("log")
+    ax.set_xlabel("trials")
+    ax.set_ylabel("normalized regret (best so far)")
+    ax.set_title("Regret, mean over held-out datasets (95% band)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    paths.append(out / f"{prefix}_regret.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method in methods:
+        ax.plot(ranks.index, ranks[method].to_numpy(), label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("trials")
+    ax.set_ylabel("average rank (lower is better)")
+    ax.set_title("Average rank over held-out datasets and seeds")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    paths.append(out / f"{prefix}_rank.png")
+    fig.savefig(paths[-1], dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, prefix: str, *, title: str,
+                 command: str, notes: str = "") -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{prefix}.csv", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
+    curves.to_csv(paths[0], index=False, float_format="%.5g")
+    errors.to_csv(paths[1], index=False)
+    paths[2].write_text(summary_markdown(curves, errors, title=title, command=command, notes=notes))
+    try:
+        paths += figures(curves, out, prefix)
+    except ImportError as error:
+        paths[2].write_text(paths[2].read_text() + f"\nNo figures: {error} (pip install matplotlib).\n")
+    return paths
+

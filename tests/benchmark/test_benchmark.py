@@ -1,0 +1,82 @@
+"""The benchmark end to end on a tiny real knowledge base: discrete and live mode, CLI and report."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.benchmark import flaml_configs, run_discrete, run_live, speed_up, write_report
+from autometa.cli import main
+from autometa.knowledge import KnowledgeBase
+
+FAST = ["random", "tpe", "defaults", "knn", "portfolio", "autometa", "autometa+tpe", "autometa-d2v"]
+
+
+def test_discrete_mode_is_leakage_free_and_complete(metadata):
+    data, params, _ = metadata
+    curves, errors = run_discrete(data, params, methods=FAST, budget=8, seeds=2, folds=4, members=2)
+    assert set(curves["method"]) == set(FAST) - {"autometa-d2v"}
+    assert len(curves) == len(data.datasets) * 2 * 7 * 8
+    assert (curves["regret"] >= 0).all() and (curves["regret"] <= 1).all()
+    # Best-so-far curves never go up.
+    for _, run in curves.groupby(["dataset", "seed", "method"]):
+        assert np.all(np.diff(run.sort_values("budget")["regret"].to_numpy()) <= 1e-12)
+    # The method that cannot run is reported per dataset with its reason.
+    assert set(errors["method"]) == {"autometa-d2v"} and len(errors) == len(data.datasets)
+    # Defaults is config 0: its regret is the pool's regret of config 0.
+    regret = data.regret()
+    defaults = curves[(curves["method"] == "defaults") & (curves["budget"] == 1)].set_index("dataset")["regret"]
+    for dataset, value in defaults.groupby(level=0).first().items():
+        assert value == pytest.approx(regret.loc[dataset, 0], abs=1e-6)
+    # With the full pool as budget, random search reaches the best of the pool.
+    full, _ = run_discrete(data, params, methods=["random"], budget=len(data.configs), seeds=1, folds=4)
+    assert full[full["budget"] == len(data.configs)]["regret"].max() == pytest.approx(0.0)
+
+
+def test_discrete_same_seed_same_result(metadata):
+    data, params, _ = metadata
+    first, _ = run_discrete(data, params, methods=["tpe", "random"], budget=6, seeds=1, folds=4)
+    again, _ = run_discrete(data, params, methods=["tpe", "random"], budget=6, seeds=1, folds=4)
+    pd.testing.assert_frame_equal(first, again)
+
+
+@pytest.mark.peers
+def test_flaml_zero_shot_peer(metadata, corpus_path):
+    data, params, _ = metadata
+    configs = flaml_configs(data.datasets, str(corpus_path), "lightgbm")
+    assert set(configs) == set(data.datasets) and all(isinstance(c, dict) for c in configs.values())
+    curves, errors = run_discrete(data, params, methods=["flaml"], budget=3, seeds=1, folds=4, flaml=configs)
+    assert len(errors) == 0 and set(curves["method"]) == {"flaml"}
+
+
+def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path):
+    _, _, kb_folder = metadata
+    curves, errors = run_live([corpus_path / "iris.tsv.gz"], methods=["random", "tpe", "defaults", "autometa+tpe"],
+                              budget=4, seeds=1, knowledge_base=KnowledgeBase(kb_folder), members=2,
+                              autometa_method="knn")
+    assert len(errors) == 0 and set(curves["method"]) == {"random", "tpe", "defaults", "autometa+tpe"}
+    assert curves.groupby("method")["budget"].max().eq(4).all()
+    assert curves[curves["budget"] == 4]["regret"].min() == pytest.approx(0.0)  # someone found the run's best
+    paths = write_report(curves, errors, tmp_path, "live", title="t", command="c")
+    assert all(p.is_file() for p in paths)
+
+
+def test_benchmark_cli_writes_csv_markdown_and_figures(metadata, tmp_path, capsys):
+    _, _, kb_folder = metadata
+    code = main(["benchmark", "--location", str(kb_folder), "--methods", "random", "tpe", "knn", "autometa",
+                 "--budget", "5", "--seeds", "2", "--folds", "4", "--members", "2", "--out", str(tmp_path),
+                 "--quiet"])
+    assert code == 0
+    summary = (tmp_path / "benchmark_discrete_lightgbm.md").read_text()
+    assert "Average rank" in summary and "Speed-up over cold TPE" in summary
+    assert (tmp_path / "benchmark_discrete_lightgbm_regret.png").stat().st_size > 1000
+    assert (tmp_path / "benchmark_discrete_lightgbm_rank.png").stat().st_size > 1000
+    curves = pd.read_csv(tmp_path / "benchmark_discrete_lightgbm.csv")
+    assert set(curves["method"]) == {"random", "tpe", "knn", "autometa"}
+    assert not speed_up(curves).empty
+
+
+def test_benchmark_bad_requests(metadata, capsys):
+    _, _, kb_folder = metadata
+    assert main(["benchmark", "--location", str(kb_folder), "--methods", "nope", "--quiet"]) == 2
+    assert "Unknown benchmark methods ['nope']" in capsys.readouterr().err
+    assert main(["benchmark", "--mode", "live", "--location", str(kb_folder), "--quiet"]) == 2
