@@ -208,7 +208,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=args.quiet) as bar:
             curves, errors = run_discrete(metadata, params, methods=methods, budget=args.budget, seeds=args.seeds,
                                           folds=args.folds, members=args.members, autometa_method=args.autometa_method,
-                                          flaml=flaml, progress=lambda name: bar.update(1))
+                                          flaml=flaml, workers=args.workers, progress=lambda name: bar.update(1))
         notes = (f"Discrete mode (HPO-B style): {args.folds} folds of near-duplicate groups; {len(metadata.configs)} "
                  f"pool configurations per dataset; autometa = the {args.autometa_method} meta-model; warm starts "
                  f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol.")
@@ -330,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--folds", type=int, default=10, help="discrete mode: folds of near-duplicate groups")
     bench.add_argument("--methods", nargs="+", help="default: every method of the mode")
     bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    bench.add_argument("--workers", type=int, default=1, help="discrete mode: folds run in parallel processes")
     bench.add_argument("--autometa-method", choices=["knn", "portfolio", "surrogate"],
                        help="the meta-model behind 'autometa' (default: the shipped default's method)")
     bench.add_argument("--corpus", help="corpus folder, for FLAML in discrete mode (default: $AUTOMETA_CORPUS)")

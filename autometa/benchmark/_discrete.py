@@ -235,21 +235,17 @@ def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str,
     return out
 
 
-def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequence[str], budget: int = 50,
-                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = "surrogate",
-                 flaml: dict[str, dict[str, Any] | str] | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curves, errors). Curves: one row per dataset, seed, method, budget with ``regret``;
-    errors: one row per (method, dataset) that could not run, with the reason."""
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
-    table = {**METHODS, "flaml": flaml_method(flaml or {})}
+def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], methods: Sequence[str], budget: int,
+              seeds: int, members: int, autometa_method: str, flaml: dict) -> tuple[list[dict], list[dict]]:
+    """Every method on the held-out datasets of one fold (the unit of parallel work)."""
+    from threadpoolctl import threadpool_limits
+
+    table = {**METHODS, "flaml": flaml_method(flaml)}
     pool = Pool(metadata.configs, params)
+    train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
+    fold = Fold(train, params, metadata.space, autometa_method, members)
     rows, errors = [], []
-    for held_out in group_folds(metadata, folds):
-        train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
-        fold = Fold(train, params, metadata.space, autometa_method, members)
+    with threadpool_limits(1):
         for dataset in held_out:
             held = HeldOut(dataset, metadata.tasks.loc[dataset], metadata.scores.loc[dataset],
                            metadata.metafeatures.loc[dataset])
@@ -270,6 +266,37 @@ def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequen
                                      "budget": b + 1, "regret": float(curve[b])} for b in range(budget))
                 except MethodUnavailable as error:
                     errors.append({"method": method, "dataset": dataset, "error": str(error)})
-            if progress:
+    return rows, errors
+
+
+def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequence[str], budget: int = 50,
+                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = "surrogate",
+                 flaml: dict[str, dict[str, Any] | str] | None = None, workers: int = 1,
+                 progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(curves, errors). Curves: one row per dataset, seed, method, budget with ``regret``;
+    errors: one row per (method, dataset) that could not run, with the reason. `workers`
+    processes run folds in parallel (one thread each); the result does not depend on it."""
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
+    jobs = [(metadata, params, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {})
+            for held_out in group_folds(metadata, folds)]
+    results: list[tuple[list[dict], list[dict]] | None] = [None] * len(jobs)
+    if workers <= 1:
+        for i, job in enumerate(jobs):
+            results[i] = _run_fold(*job)
+            for dataset in job[2] if progress else ():
                 progress(dataset)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+            futures = {executor.submit(_run_fold, *job): i for i, job in enumerate(jobs)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                for dataset in jobs[futures[future]][2] if progress else ():
+                    progress(dataset)
+    rows = [r for result in results for r in result[0]]
+    errors = [e for result in results for e in result[1]]
     return pd.DataFrame(rows), pd.DataFrame(errors, columns=["method", "dataset", "error"])

@@ -32,10 +32,10 @@ def test_discrete_mode_is_leakage_free_and_complete(metadata):
     assert full[full["budget"] == len(data.configs)]["regret"].max() == pytest.approx(0.0)
 
 
-def test_discrete_same_seed_same_result(metadata):
+def test_discrete_same_seed_same_result_in_parallel_too(metadata):
     data, params, _ = metadata
-    first, _ = run_discrete(data, params, methods=["tpe", "random"], budget=6, seeds=1, folds=4)
-    again, _ = run_discrete(data, params, methods=["tpe", "random"], budget=6, seeds=1, folds=4)
+    first, _ = run_discrete(data, params, methods=["tpe", "random", "knn"], budget=6, seeds=1, folds=4)
+    again, _ = run_discrete(data, params, methods=["tpe", "random", "knn"], budget=6, seeds=1, folds=4, workers=2)
     pd.testing.assert_frame_equal(first, again)
 
 

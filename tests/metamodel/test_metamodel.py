@@ -96,3 +96,21 @@ def test_rank_objective_orders_without_predicting_scores(metadata, tmp_path, cor
     assert loaded.objective == "rank"
     first = autometa.suggest(corpus_path / "diabetes.tsv.gz", metamodel=loaded, n=3, random_state=0)
     assert len(first) == 3 and all(s.predicted is None for s in first)
+
+
+def test_every_dataset_source(metadata, corpus_path, openml_cache):
+    data, params, _ = metadata
+    model = MetaModel("lightgbm", "knn").fit(data, params)
+    frame = pd.read_csv(corpus_path / "diabetes.tsv.gz", sep="\t")
+    sources = {
+        "path": dict(dataset=corpus_path / "diabetes.tsv.gz"),
+        "frame+target": dict(dataset=frame, target="target"),
+        "X, y": dict(dataset=(frame.drop(columns="target").to_numpy(), frame["target"].to_numpy())),
+        "Dataset": dict(dataset=autometa.load_dataset(frame, target="target")),
+        "OpenML id": dict(dataset=2),  # anneal, from the offline cache copy
+        "OpenML task": dict(dataset="openml-task:1882"),
+    }
+    for name, kwargs in sources.items():
+        suggestions = autometa.suggest(metamodel=model, n=2, **kwargs)
+        assert len(suggestions) == 2, name
+        assert all(set(s.params) >= {"learning_rate", "num_leaves"} for s in suggestions), name
