@@ -10,7 +10,13 @@ from autometa.exceptions import DataError
 def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: bool = True,
          storage: str | None = None, space: str = "lightgbm", metamodel: Any = "default", folds: int = 3,
          max_rows: int | None = None, seed: int = 0, n_suggestions: int = 5, progress: bool = True) -> dict[str, Any]:
-    """Tune `space` on `data` for `trials` trials (counting finished ones of a resumed study)."""
+    """Tune `space` on `data` until the study holds `trials` finished evaluations.
+
+    A resumed study (same `storage`, same dataset and space) counts what it already finished. With
+    a storage, trials carry heartbeats: a trial whose process was killed is marked failed once
+    its heartbeat is stale and re-enqueued, so its configuration is evaluated again; it does not
+    count towards `trials`. Completed trials are never re-run.
+    """
     import optuna
     from tqdm.auto import tqdm
 
@@ -27,12 +33,22 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
     rows = prepare_rows(dataset, protocol)
     split = fold_indices(rows, protocol)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if storage is not None:
+        from autometa.collect import open_storage
+
+        storage = open_storage(storage)
     study = optuna.create_study(
         study_name=f"autometa-tune-{space}-{dataset.name}", storage=storage, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed), load_if_exists=True,
     )
-    finished = [t for t in study.trials if t.state.is_finished()]
-    if warm_start and not finished:
+
+    def done() -> int:
+        # Completed trials, and failed ones whose fit failed for real (an interrupted trial has no error).
+        return sum(1 for t in study.get_trials(deepcopy=False)
+                   if t.state == optuna.trial.TrialState.COMPLETE
+                   or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs))
+
+    if warm_start and not study.get_trials(deepcopy=False):
         enqueue_suggestions(study, dataset, n=min(n_suggestions, trials), space=space, metamodel=metamodel,
                             distributions=search_space.distributions())
 
@@ -43,14 +59,16 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
             trial.set_user_attr("error", result.error)
         return result.score
 
-    remaining = max(0, trials - len(finished))
-    with tqdm(total=trials, initial=len(finished), desc=f"tune {space}", unit="trial", disable=not progress) as bar:
-        def advance(study, trial) -> None:
-            bar.update(1)
+    with tqdm(total=trials, initial=min(done(), trials), desc=f"tune {space}", unit="trial", disable=not progress) as bar:
+        while done() < trials:
+            # Seeded by the trial count: a resumed run continues the sequence instead of repeating
+            # the configurations its seed drew the first time.
+            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
+            study.optimize(objective, n_trials=1, gc_after_trial=False)
+            bar.n = min(done(), trials)
             if study.best_trials:
                 bar.set_postfix_str(f"best {study.best_value:.4f}")
-
-        study.optimize(objective, n_trials=remaining, callbacks=[advance], gc_after_trial=False)
+            bar.refresh()
     completed = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     if not completed:
         raise DataError("No trial finished with a score; see the trials' 'error' attributes in the study.")
