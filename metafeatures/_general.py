@@ -27,7 +27,6 @@ def _compute(data: Prepared) -> dict:
     n = data.n_rows_full
     n_num, n_cat = data.numeric.shape[1], data.categorical.shape[1]
     n_attr = n_num + n_cat
-    missing = data.missing_full
     binary_numeric = data.binary_numeric_full
     out: dict = {
         "nr_inst": float(n),
@@ -38,9 +37,9 @@ def _compute(data: Prepared) -> dict:
         "attr_to_inst": n_attr / n,
         "inst_to_attr": n / n_attr,
         "cat_share": n_cat / n_attr,
-        "missing_share": float(missing.mean()) if missing.size else 0.0,
-        "rows_with_missing_share": float(missing.any(axis=1).mean()) if missing.size else 0.0,
-        "cols_with_missing_share": float(missing.any(axis=0).mean()) if missing.size else 0.0,
+        "missing_share": data.missing_share_full,
+        "rows_with_missing_share": data.rows_with_missing_full,
+        "cols_with_missing_share": data.cols_with_missing_full,
         "cat_levels": data.n_levels.astype(float),
     }
     if data.classification:

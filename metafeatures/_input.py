@@ -45,6 +45,9 @@ def stratified_subsample_index(y: np.ndarray, max_rows: int, stratify: bool, ran
     return np.sort(np.concatenate(picked))
 
 
+FULL_PASS_COLUMNS = 32  # numeric columns converted at a time in the full-data pass
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Prepared:
     """The input of every metafeature group.
@@ -58,7 +61,9 @@ class Prepared:
     y: np.ndarray  # class codes 0..k-1 (classification) or float values (regression)
     classification: bool
     n_rows_full: int
-    missing_full: np.ndarray  # (n_rows_full, n_columns) bool mask of missing cells, numeric then categorical
+    missing_share_full: float  # missing cells / all cells (full data)
+    rows_with_missing_full: float  # share of rows with a missing cell (full data)
+    cols_with_missing_full: float  # share of columns with a missing cell (full data)
     binary_numeric_full: int  # numeric columns with exactly two distinct values (full data)
     class_counts_full: np.ndarray | None
     random_state: int
@@ -257,21 +262,39 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
 
     columns = list(frame.columns)
     is_cat = [_is_categorical(frame[c]) for c in columns]
-    numeric_full = _numeric_block(frame, [c for c, cat in zip(columns, is_cat) if not cat])
+    numeric_columns = [c for c, cat in zip(columns, is_cat) if not cat]
     coded = [_category_codes(frame[c]) for c, cat in zip(columns, is_cat) if cat]
     categorical_full = np.column_stack([c for c, _ in coded]) if coded else np.empty((len(frame), 0), dtype=np.int64)
     n_levels = np.array([n for _, n in coded], dtype=np.int64)
-    missing_full = np.hstack([np.isnan(numeric_full), categorical_full < 0])
 
-    rows = np.arange(len(frame))
-    if max_rows is not None and len(frame) > max_rows:
+    # Full-data statistics a few numeric columns at a time: memory stays bounded on huge tables.
+    n = len(frame)
+    row_missing = (categorical_full < 0).any(axis=1) if categorical_full.shape[1] else np.zeros(n, dtype=bool)
+    missing_cells = int((categorical_full < 0).sum())
+    cols_missing = int((categorical_full < 0).any(axis=0).sum()) if categorical_full.shape[1] else 0
+    two_valued = 0
+    for start in range(0, len(numeric_columns), FULL_PASS_COLUMNS):
+        block = _numeric_block(frame, numeric_columns[start:start + FULL_PASS_COLUMNS])
+        missing = np.isnan(block)
+        missing_cells += int(missing.sum())
+        cols_missing += int(missing.any(axis=0).sum())
+        row_missing |= missing.any(axis=1)
+        two_valued += _two_valued_columns(block)
+        del block, missing
+
+    rows = np.arange(n)
+    if max_rows is not None and n > max_rows:
         rows = stratified_subsample_index(y_full, max_rows, classification, random_state)
     y_sub = y_full[rows]
     if classification:  # re-code so the subsample's classes are 0..k-1 (rare classes were kept)
         y_sub = np.unique(y_sub, return_inverse=True)[1]
+    subsample = frame.iloc[rows] if rows.size < n else frame
+    n_cells = n * len(columns)
     return Prepared(
-        numeric=numeric_full[rows], categorical=categorical_full[rows], n_levels=n_levels,
-        y=y_sub, classification=classification, n_rows_full=len(frame), missing_full=missing_full,
-        binary_numeric_full=_two_valued_columns(numeric_full),
-        class_counts_full=class_counts, random_state=random_state,
+        numeric=_numeric_block(subsample, numeric_columns), categorical=categorical_full[rows], n_levels=n_levels,
+        y=y_sub, classification=classification, n_rows_full=n,
+        missing_share_full=missing_cells / n_cells if n_cells else 0.0,
+        rows_with_missing_full=float(row_missing.mean()) if n_cells else 0.0,
+        cols_with_missing_full=cols_missing / len(columns) if columns else 0.0,
+        binary_numeric_full=two_valued, class_counts_full=class_counts, random_state=random_state,
     )

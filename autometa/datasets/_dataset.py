@@ -28,7 +28,8 @@ class Dataset:
     Attributes
     ----------
     X : pandas.DataFrame
-        Features. Numeric columns are float64 (``inf`` replaced by NaN); categorical columns
+        Features. Numeric columns are float64, or float32 when given as float32 (``inf``
+        replaced by NaN; a float array is kept without a copy); categorical columns
         have the pandas ``category`` dtype. Column names are unique strings.
     y : pandas.Series
         Target: float64 for regression, ``category`` for classification. Never missing.
@@ -176,7 +177,7 @@ def build_dataset(
 
 def _as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
-        frame = X.copy()
+        frame = X.copy(deep=False)  # copy-on-write: the caller's frame is never modified
         frame.columns = [str(c) for c in frame.columns]
     else:
         try:
@@ -190,7 +191,8 @@ def _as_frame(X: Any) -> pd.DataFrame:
             )
         if array.ndim != 2:
             raise DataError(f"Expected 2D array for X, got an array with {array.ndim} dimensions.")
-        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        # No copy of a numeric array (copy-on-write protects the caller's array).
+        frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])], copy=False)
         if array.dtype == object:
             frame = frame.infer_objects()
     if frame.shape[0] == 0:
@@ -293,6 +295,8 @@ def _class_target(target: pd.Series, name: str) -> pd.Series:
 def type_columns(frame: pd.DataFrame, categorical: Sequence[str] | str | None = None) -> pd.DataFrame:
     """Numeric columns to float64 (inf -> NaN), everything else (and `categorical`) to category.
 
+    A table whose columns are all float32/float64 without inf is returned as it is (no copy).
+
     Booleans and strings become categorical; datetimes become float seconds since the epoch;
     object columns that mix numbers and strings become categorical on their string form.
     """
@@ -304,6 +308,8 @@ def type_columns(frame: pd.DataFrame, categorical: Sequence[str] | str | None = 
             f"categorical names columns that are not in X: {sorted(unknown)[:10]}. "
             f"Available columns start with {list(frame.columns[:10])}."
         )
+    if not explicit and not integer_coded and _all_float_without_inf(frame):
+        return frame  # the common large case: one float block, kept as it is (float32 stays float32)
     typed = {}
     for column in frame.columns:
         values = frame[column]
@@ -322,6 +328,16 @@ def type_columns(frame: pd.DataFrame, categorical: Sequence[str] | str | None = 
         else:
             typed[column] = _to_category(values)
     return pd.concat(typed, axis=1) if typed else pd.DataFrame(index=frame.index)
+
+
+def _all_float_without_inf(frame: pd.DataFrame, chunk: int = 64) -> bool:
+    """Every column float32/float64 and no inf anywhere (checked a few columns at a time)."""
+    if frame.shape[1] == 0 or not all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):
+        return False
+    for start in range(0, frame.shape[1], chunk):
+        if np.isinf(frame.iloc[:, start:start + chunk].to_numpy()).any():
+            return False
+    return True
 
 
 def _is_integer_coded(numbers: pd.Series) -> bool:
