@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--methods", nargs="+", help="default: every method of the mode")
     bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
     bench.add_argument("--workers", type=int, default=1, help="discrete mode: folds run in parallel processes")
-    bench.add_argument("--autometa-method", choices=["knn", "portfolio", "surrogate"],
+    bench.add_argument("--autometa-method", choices=["knn", "knn_portfolio", "portfolio", "surrogate"],
                        help="the meta-model behind 'autometa' (default: the shipped default's method)")
     bench.add_argument("--corpus", help="corpus folder, for FLAML in discrete mode (default: $AUTOMETA_CORPUS)")
     bench.add_argument("--target", help="live mode: target column of the dataset files")
@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     mm_commands = mm.add_subparsers(dest="metamodel_command", metavar="COMMAND", required=True)
     mmfit = mm_commands.add_parser("fit", help="fit and save a meta-model")
     mmfit.add_argument("--space", default="lightgbm")
-    mmfit.add_argument("--method", choices=["knn", "portfolio", "surrogate"], default="knn")
+    mmfit.add_argument("--method", choices=["knn", "knn_portfolio", "portfolio", "surrogate"], default="knn")
     mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size")
     mmfit.add_argument("--objective", choices=["regression", "rank"], default="regression",
                        help="surrogate objective (see benchmarks/results/metamodel_validation_*.md)")

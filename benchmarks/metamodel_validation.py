@@ -21,6 +21,7 @@ import pandas as pd
 
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import METHODS, MetaData, leave_group_out, make_surrogate_method
+from autometa.metamodel._validation import make_hybrid_method
 
 BUDGETS = (1, 3, 5, 10)
 
@@ -37,7 +38,8 @@ def main() -> None:
     metadata = MetaData.from_knowledge_base(kb, args.space)
     params = kb.manifest(args.space)["space"]["params"]
     methods = {**METHODS, "surrogate": make_surrogate_method(params, members=args.members),
-               "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank")}
+               "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank"),
+               "hybrid": make_hybrid_method(params, members=args.members)}
     start = time.perf_counter()
     table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds)
     seconds = time.perf_counter() - start

@@ -28,7 +28,8 @@ from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
 SCHEMA_VERSION = 1
-METHOD_NAMES = ("knn", "portfolio", "surrogate")
+METHOD_NAMES = ("knn", "knn_portfolio", "portfolio", "surrogate")
+NEIGHBOURS = 10  # nearest datasets whose scores are the scenarios of "knn_portfolio"
 # Fallback threshold: the nearest training dataset farther than this quantile of the
 # nearest-neighbour distances among training datasets counts as unfamiliar.
 FALLBACK_QUANTILE = 0.95
@@ -99,6 +100,8 @@ class MetaModel:
             raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
                             "the meta-data has only sparse studies.")
         self.portfolio_ = [int(c) for c in greedy_portfolio(complete.regret(), 50)]
+        # Normalized pool scores of the complete datasets: the scenarios of "knn_portfolio".
+        self.pool_scores_ = complete.normalized().round(4) if self.method == "knn_portfolio" else None
         self.threshold_ = self._distance_threshold()
         self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state,
                                     objective=self.objective).fit(metadata) if self.method == "surrogate" else None
@@ -126,6 +129,12 @@ class MetaModel:
         if self.method == "knn":
             picks = nearest_dataset_configs(distances, self.best_configs_, n)
             return [Suggestion(self._config(c), None, f"best on {d} (distance {distances[d]:.3f})") for c, d in picks]
+        if self.method == "knn_portfolio":
+            picks, expected, neighbours = self._knn_portfolio(distances, n)
+            because = f"best-of-{n} over the {len(neighbours)} nearest datasets: " + ", ".join(
+                f"{d} ({distances[d]:.3f})" for d in neighbours[:5]) + (", ..." if len(neighbours) > 5 else "")
+            return [Suggestion(self._config(c), e, because if c < FIRST_STUDY_CONFIG_ID else f"best trial of {d} (distance "
+                               f"{distances[d]:.3f})") for c, e, d in zip(picks, expected, self._sources(picks, distances))]
         candidates = pd.concat([self.configs_, self._fresh(FRESH_CANDIDATES, random_state)], ignore_index=True)
         scenarios = self.surrogate_.predict_members(metafeatures, candidates)
         expected = scenarios.mean(axis=0)
@@ -146,9 +155,30 @@ class MetaModel:
             return list(self.portfolio_[:n]), False
         if self.method == "knn":
             return [c for c, _ in nearest_dataset_configs(distances, self.best_configs_, n)], False
+        if self.method == "knn_portfolio":
+            picks, _, _ = self._knn_portfolio(distances, n)
+            return [c for c in picks if c < FIRST_STUDY_CONFIG_ID], False
         pool = self.configs_.loc[self.configs_.index < FIRST_STUDY_CONFIG_ID]
         scenarios = self.surrogate_.predict_members(metafeatures, pool)
         return [int(pool.index[i]) for i in greedy_best_of(scenarios, n)], False
+
+    def _knn_portfolio(self, distances: pd.Series, n: int) -> tuple[list[int], list[float | None], list[str]]:
+        """Greedy best-of-n over the normalized pool scores of the nearest complete datasets; the
+        best trial of a user's study among the nearest datasets goes first."""
+        scores = self.pool_scores_
+        complete = [d for d in distances.index if d in scores.index][:NEIGHBOURS]
+        studies = [d for d in distances.index[: NEIGHBOURS] if d not in scores.index and self.best_configs_.get(d)]
+        start = [self.best_configs_[d][0] for d in studies][:n]
+        scenarios = scores.loc[complete].to_numpy(dtype=float)
+        chosen = greedy_best_of(scenarios, n - len(start))
+        picks = start + [int(scores.columns[i]) for i in chosen]
+        expected = [None] * len(start) + [float(scenarios[:, i].mean()) for i in chosen]
+        return picks, expected, complete
+
+    def _sources(self, picks: list[int], distances: pd.Series) -> list[str]:
+        """For each pick, the study dataset it is the best trial of (or "" for pool configurations)."""
+        owner = {cs[0]: d for d, cs in self.best_configs_.items() if cs and cs[0] >= FIRST_STUDY_CONFIG_ID}
+        return [owner.get(c, "") for c in picks]
 
     def _fresh(self, count: int, random_state: int | None) -> pd.DataFrame:
         from autometa.spaces import get_space
@@ -187,6 +217,9 @@ class MetaModel:
             "configs": {"columns": list(self.configs_.columns), "ids": [int(i) for i in self.configs_.index],
                         "values": self.configs_.to_numpy().tolist()},
             "surrogate_metafeatures": self.surrogate_.metafeature_names if self.surrogate_ else [],
+            "pool_scores": None if self.pool_scores_ is None else {
+                "datasets": list(self.pool_scores_.index), "configs": [int(c) for c in self.pool_scores_.columns],
+                "values": self.pool_scores_.to_numpy().tolist()},
             "files": files, "provenance": self.provenance_,
         }
         (folder / "metamodel.json").write_text(json.dumps(document))
@@ -218,6 +251,9 @@ class MetaModel:
         configs = document["configs"]
         model.configs_ = pd.DataFrame(configs["values"], index=configs["ids"], columns=configs["columns"])
         model.provenance_ = document["provenance"]
+        scores = document.get("pool_scores")
+        model.pool_scores_ = None if scores is None else pd.DataFrame(
+            scores["values"], index=scores["datasets"], columns=scores["configs"])
         model.surrogate_ = None
         if document["method"] == "surrogate":
             surrogate = Surrogate(model.params_, members=model.members, random_state=model.random_state,

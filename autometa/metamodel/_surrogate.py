@@ -93,15 +93,19 @@ class Surrogate:
         return np.vstack([model.predict(X) for model in self.models])
 
 
-def greedy_best_of(scenarios: np.ndarray, n: int) -> list[int]:
+def greedy_best_of(scenarios: np.ndarray, n: int, start: list[int] | None = None) -> list[int]:
     """Column indices maximizing the mean over scenarios (rows) of the best chosen value, greedily.
 
     The first pick is the best on average; each next pick is the one that adds most where the
     picks so far are weak, which is how a portfolio of n differs from the n best on average.
+    `start`: picks already made (kept first).
     """
     best_so_far = np.full(scenarios.shape[0], -np.inf)
     chosen: list[int] = []
-    for _ in range(min(n, scenarios.shape[1])):
+    for pick in (start or [])[:n]:
+        chosen.append(int(pick))
+        best_so_far = np.maximum(best_so_far, scenarios[:, pick])
+    for _ in range(min(n, scenarios.shape[1]) - len(chosen)):
         gain = np.maximum(best_so_far[:, None], scenarios).mean(axis=0)
         gain[chosen] = -np.inf
         pick = int(np.argmax(gain))

@@ -49,11 +49,61 @@ def knn_method(train: MetaData, depth: int = 25) -> Suggest:
     return suggest
 
 
+def knn_portfolio_method(train: MetaData, neighbours: int = 10) -> Suggest:
+    """Greedy best-of-n over the `neighbours` nearest training datasets' normalized scores."""
+    scaling = Scaling.fit(train.metafeatures)
+    reference = scaling.transform(train.metafeatures)
+    normalized = train.normalized()
+
+    def suggest(metafeatures: pd.Series, n: int) -> list[int]:
+        query = scaling.transform(metafeatures.to_frame().T)[0]
+        nearest = np.argsort(l1_distances(query, reference), kind="stable")[:neighbours]
+        scenarios = normalized.iloc[nearest].to_numpy()
+        return [int(normalized.columns[i]) for i in greedy_best_of(scenarios, n)]
+
+    return suggest
+
+
+_SURROGATES: dict[tuple, Surrogate] = {}
+
+
+def _fitted_surrogate(params: dict[str, dict], train: MetaData, members: int, objective: str) -> Surrogate:
+    """One surrogate per (training datasets, members, objective): methods of a fold share it."""
+    key = (tuple(train.datasets), members, objective)
+    if key not in _SURROGATES:
+        for old in [k for k in _SURROGATES if k[0] != key[0]]:
+            del _SURROGATES[old]  # a new fold: the previous fold's surrogates are done
+        _SURROGATES[key] = Surrogate(params, members=members, objective=objective).fit(train)
+    return _SURROGATES[key]
+
+
+def make_hybrid_method(params: dict[str, dict], members: int = 4, neighbours: int = 10) -> Method:
+    """First pick: the ranking surrogate's best; the rest: greedy best-of-n over the nearest datasets."""
+
+    def fit(train: MetaData) -> Suggest:
+        surrogate = _fitted_surrogate(params, train, members, "rank")
+        scaling = Scaling.fit(train.metafeatures)
+        reference = scaling.transform(train.metafeatures)
+        normalized = train.normalized()
+
+        def suggest(metafeatures: pd.Series, n: int) -> list[int]:
+            first = int(np.argmax(surrogate.predict_members(metafeatures, train.configs).mean(axis=0)))
+            query = scaling.transform(metafeatures.to_frame().T)[0]
+            nearest = np.argsort(l1_distances(query, reference), kind="stable")[:neighbours]
+            scenarios = normalized.iloc[nearest].to_numpy()
+            picks = greedy_best_of(scenarios, n, start=[first])
+            return [int(train.configs.index[i]) for i in picks]
+
+        return suggest
+
+    return fit
+
+
 def make_surrogate_method(params: dict[str, dict], members: int = 8, objective: str = "regression") -> Method:
     """Score the pool with a surrogate ensemble; choose n by expected best-of-n over its members."""
 
     def fit(train: MetaData) -> Suggest:
-        surrogate = Surrogate(params, members=members, objective=objective).fit(train)
+        surrogate = _fitted_surrogate(params, train, members, objective)
 
         def suggest(metafeatures: pd.Series, n: int) -> list[int]:
             scenarios = surrogate.predict_members(metafeatures, train.configs)
@@ -64,7 +114,8 @@ def make_surrogate_method(params: dict[str, dict], members: int = 8, objective: 
     return fit
 
 
-METHODS: dict[str, Method] = {"defaults": defaults_method, "portfolio": portfolio_method, "knn": knn_method}
+METHODS: dict[str, Method] = {"defaults": defaults_method, "portfolio": portfolio_method, "knn": knn_method,
+                              "knn_portfolio": knn_portfolio_method}
 
 
 def expected_random_best_of(regret: np.ndarray, k: int) -> float:

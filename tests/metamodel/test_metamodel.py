@@ -11,7 +11,7 @@ import autometa
 from autometa import DataError
 from autometa.metamodel import MetaModel
 
-@pytest.mark.parametrize("method", ["knn", "portfolio", "surrogate"])
+@pytest.mark.parametrize("method", ["knn", "knn_portfolio", "portfolio", "surrogate"])
 def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
     data, params, _ = metadata
     model = MetaModel("lightgbm", method, members=3).fit(data, params)
@@ -25,7 +25,7 @@ def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
     lightgbm.LGBMClassifier(**first[0].params)  # ready for the learner as is
     assert first[0].params["subsample_freq"] == 1 and "n_jobs" not in first[0].params
     assert "fallback" not in first[0].because
-    if method == "surrogate":
+    if method in ("surrogate", "knn_portfolio"):
         assert all(0 <= s.predicted <= 1.2 for s in first)
     else:
         assert first[0].predicted is None
@@ -114,3 +114,24 @@ def test_every_dataset_source(metadata, corpus_path, openml_cache):
         suggestions = autometa.suggest(metamodel=model, n=2, **kwargs)
         assert len(suggestions) == 2, name
         assert all(set(s.params) >= {"learning_rate", "num_leaves"} for s in suggestions), name
+
+
+def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, corpus_path):
+    import metafeatures
+
+    from autometa.metamodel._model import NEIGHBOURS
+
+    data, params, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio").fit(data, params)
+    values = metafeatures.extract(autometa.load_dataset(corpus_path / "diabetes.tsv.gz"), random_state=0)
+    ids, fell_back = model.rank_pool(values, 3)
+    assert not fell_back and len(set(ids)) == 3
+    nearest = model.distances(values).index[:NEIGHBOURS]
+    scores = model.pool_scores_.loc[nearest]
+    # First: the best mean normalized score over the neighbours; then each pick raises the mean best-of-k most.
+    assert scores[ids[0]].mean() == pytest.approx(scores.mean().max())
+    best_of_2 = np.maximum(scores[ids[0]].to_numpy()[:, None], scores.to_numpy()).mean(axis=0)
+    assert best_of_2[list(scores.columns).index(ids[1])] == pytest.approx(best_of_2.max())
+    suggestions = model.suggest_configs(values, 3)
+    assert suggestions[0].predicted == pytest.approx(scores[ids[0]].mean())
+    assert "nearest datasets" in suggestions[0].because

@@ -30,7 +30,7 @@ def test_studies_become_sparse_metadata(finished_study):
         {k: v for k, v in result["best_params"].items() if k in extra.configs.columns})
 
 
-@pytest.mark.parametrize("method", ["knn", "surrogate"])
+@pytest.mark.parametrize("method", ["knn", "knn_portfolio", "surrogate"])
 def test_metamodel_learns_from_a_study(metadata, finished_study, method):
     _, _, kb_folder = metadata
     url, name, path, result = finished_study
@@ -39,7 +39,7 @@ def test_metamodel_learns_from_a_study(metadata, finished_study, method):
     assert f"study:{name}" in model.reference_.index
     assert model.provenance_["knowledge_base"]["studies"] == [f"study:{name}"]
     assert len(model.portfolio_) > 0 and all(c < 1_000_000 for c in model.portfolio_)
-    if method == "knn":
+    if method in ("knn", "knn_portfolio"):
         # The study's own dataset is at distance 0: its best trial comes first.
         first = model.suggest_configs(model_metafeatures(path), 1)[0]
         assert f"study:{name}" in first.because
