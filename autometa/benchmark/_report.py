@@ -99,34 +99,30 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().reset_index()
     ranks = average_rank(curves)
     methods = list(ranks.iloc[-1].sort_values().index)
-    paths = []
+    def save(fig, ax, ylabel: str, title: str, name: str) -> Path:
+        ax.set_xscale("log")
+        ax.set_xlabel("trials")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+        return out / name
+
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method in methods:
         part = per_dataset[per_dataset["method"] == method].groupby("budget")["regret"]
         mean, sem = part.mean(), part.sem().fillna(0.0)
         ax.plot(mean.index, mean.to_numpy(), label=method)
         ax.fill_between(mean.index, (mean - 1.96 * sem).to_numpy(), (mean + 1.96 * sem).to_numpy(), alpha=0.15)
-    ax.set_xscale("log")
-    ax.set_xlabel("trials")
-    ax.set_ylabel("normalized regret (best so far)")
-    ax.set_title("Regret, mean over held-out datasets (95% band)")
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    paths.append(out / f"{prefix}_regret.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths = [save(fig, ax, "normalized regret (best so far)", "Regret, mean over held-out datasets (95% band)",
+                  f"{prefix}_regret.png")]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method in methods:
         ax.plot(ranks.index, ranks[method].to_numpy(), label=method)
-    ax.set_xscale("log")
-    ax.set_xlabel("trials")
-    ax.set_ylabel("average rank (lower is better)")
-    ax.set_title("Average rank over held-out datasets and seeds")
-    ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    paths.append(out / f"{prefix}_rank.png")
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    paths.append(save(fig, ax, "average rank (lower is better)", "Average rank over held-out datasets and seeds",
+                      f"{prefix}_rank.png"))
     return paths
 
 

@@ -49,19 +49,23 @@ def knn_method(train: MetaData, depth: int = 25) -> Suggest:
     return suggest
 
 
-def knn_portfolio_method(train: MetaData, neighbours: int = 10) -> Suggest:
-    """Greedy best-of-n over the `neighbours` nearest training datasets' normalized scores."""
+def _nearest_scenarios(train: MetaData, neighbours: int) -> Callable[[pd.Series], np.ndarray]:
+    """metafeatures -> the normalized pool scores of the `neighbours` nearest training datasets."""
     scaling = Scaling.fit(train.metafeatures)
     reference = scaling.transform(train.metafeatures)
-    normalized = train.normalized()
+    normalized = train.normalized().to_numpy()
 
-    def suggest(metafeatures: pd.Series, n: int) -> list[int]:
+    def scenarios(metafeatures: pd.Series) -> np.ndarray:
         query = scaling.transform(metafeatures.to_frame().T)[0]
-        nearest = np.argsort(l1_distances(query, reference), kind="stable")[:neighbours]
-        scenarios = normalized.iloc[nearest].to_numpy()
-        return [int(normalized.columns[i]) for i in greedy_best_of(scenarios, n)]
+        return normalized[np.argsort(l1_distances(query, reference), kind="stable")[:neighbours]]
 
-    return suggest
+    return scenarios
+
+
+def knn_portfolio_method(train: MetaData, neighbours: int = 10) -> Suggest:
+    """Greedy best-of-n over the `neighbours` nearest training datasets' normalized scores."""
+    scenarios = _nearest_scenarios(train, neighbours)
+    return lambda metafeatures, n: [int(train.configs.index[i]) for i in greedy_best_of(scenarios(metafeatures), n)]
 
 
 _SURROGATES: dict[tuple, Surrogate] = {}
@@ -82,16 +86,11 @@ def make_hybrid_method(params: dict[str, dict], members: int = 4, neighbours: in
 
     def fit(train: MetaData) -> Suggest:
         surrogate = _fitted_surrogate(params, train, members, "rank")
-        scaling = Scaling.fit(train.metafeatures)
-        reference = scaling.transform(train.metafeatures)
-        normalized = train.normalized()
+        scenarios = _nearest_scenarios(train, neighbours)
 
         def suggest(metafeatures: pd.Series, n: int) -> list[int]:
             first = int(np.argmax(surrogate.predict_members(metafeatures, train.configs).mean(axis=0)))
-            query = scaling.transform(metafeatures.to_frame().T)[0]
-            nearest = np.argsort(l1_distances(query, reference), kind="stable")[:neighbours]
-            scenarios = normalized.iloc[nearest].to_numpy()
-            picks = greedy_best_of(scenarios, n, start=[first])
+            picks = greedy_best_of(scenarios(metafeatures), n, start=[first])
             return [int(train.configs.index[i]) for i in picks]
 
         return suggest
