@@ -6,14 +6,22 @@ Reported: mean normalized regret (HPO-B) of the best of the first k suggestions,
 held-out dataset's evaluated pool, for k in 1, 3, 5, 10; per task kind too. "random" is the
 exact expectation of k configurations drawn from the pool without replacement.
 
+With ``--corpus`` (and torch installed) the Dataset2Vec ablation runs too: for each fold an
+encoder is trained on the other folds' datasets only and embeds every dataset; knn and
+knn_portfolio then run on handcrafted metafeatures, on the embeddings (``+d2v``) and on both
+(``+both``). The fold embeddings and each fold encoder's same-dataset AUC on its held-out
+datasets are written to ``dataset2vec_folds_<space>.parquet`` / ``.json`` and reused when present
+(the discrete benchmark reads them too).
+
 Usage (what made benchmarks/results/metamodel_validation_<space>.*):
 
-    OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space lightgbm --out benchmarks/results
+    OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space lightgbm --corpus ../shared/datasets/pmlb --out benchmarks/results
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -21,7 +29,7 @@ import pandas as pd
 
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import METHODS, MetaData, leave_group_out, make_surrogate_method
-from autometa.metamodel._validation import make_hybrid_method
+from autometa.metamodel._validation import group_folds, knn_method, knn_portfolio_method, make_hybrid_method, on_features
 
 BUDGETS = (1, 3, 5, 10)
 
@@ -33,6 +41,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--corpus", help="the corpus folder: adds the Dataset2Vec ablation (needs torch)")
     args = parser.parse_args()
     kb = KnowledgeBase(args.location)
     metadata = MetaData.from_knowledge_base(kb, args.space)
@@ -41,7 +50,22 @@ def main() -> None:
                "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank"),
                "hybrid": make_hybrid_method(params, members=args.members)}
     start = time.perf_counter()
-    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds)
+    fold_features, encoder_lines = None, []
+    if args.corpus:
+        fold_features, aucs = dataset2vec_folds(metadata, args.corpus, args.folds, Path(args.out), args.space)
+        for view in ("dataset2vec", "both"):
+            suffix = "+d2v" if view == "dataset2vec" else "+both"
+            methods[f"knn{suffix}"] = on_features(knn_method, view)
+            methods[f"knn_portfolio{suffix}"] = on_features(knn_portfolio_method, view)
+        for name in [n for n in methods if "+" not in n]:
+            methods[name] = on_features(methods[name], "handcrafted")
+        aucs = pd.DataFrame(aucs).set_index("fold")
+        encoder_lines = [
+            "Dataset2Vec encoders, one per fold, trained without the fold's datasets; the paper's check on "
+            "the held-out datasets (AUC of same-dataset vs different-dataset subsample pairs; hard: negatives "
+            "of the same subsample shape):", "", aucs.to_string(float_format=lambda v: f"{v:.3f}"), "",
+            f"Mean held-out AUC {aucs['held_out_auc'].mean():.3f} (hard {aucs['held_out_auc_hard'].mean():.3f}).", ""]
+    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds, fold_features=fold_features)
     seconds = time.perf_counter() - start
     columns = [f"regret@{k}" for k in BUDGETS]
     overall = table.groupby("method")[columns].mean().sort_values("regret@5")
@@ -69,7 +93,7 @@ def main() -> None:
         f"surrogate ensemble of {args.members}; {seconds:.0f} s.",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space {args.space} "
-        f"--folds {args.folds} --members {args.members} --out {args.out}`",
+        f"--folds {args.folds} --members {args.members}{' --corpus ' + args.corpus if args.corpus else ''} --out {args.out}`",
         "",
         "Mean normalized regret of the best of the first k suggestions (0 = best of the pool):",
         "",
@@ -85,9 +109,26 @@ def main() -> None:
         "",
         guard.to_string(float_format=lambda v: f"{v:.4f}"),
         "",
+        *encoder_lines,
     ]
     (out / f"metamodel_validation_{args.space}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def dataset2vec_folds(metadata: MetaData, corpus: str, folds: int, out: Path, space: str):
+    """Per-fold Dataset2Vec embeddings (reused from `out` when present), and each fold's AUCs."""
+    from autometa.encoder import corpus_tables, fold_embeddings
+
+    path, facts = out / f"dataset2vec_folds_{space}.parquet", out / f"dataset2vec_folds_{space}.json"
+    held = group_folds(metadata, folds)
+    if path.is_file() and facts.is_file() and json.loads(facts.read_text())["folds"] == held:
+        return pd.read_parquet(path), json.loads(facts.read_text())["aucs"]
+    tables, groups = corpus_tables(corpus, names=metadata.datasets)
+    frame = fold_embeddings(tables, groups, held, log=print)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.astype("float32").to_parquet(path)
+    facts.write_text(json.dumps({"folds": held, "aucs": frame.attrs["held_out_auc"]}, indent=1))
+    return frame, frame.attrs["held_out_auc"]
 
 
 if __name__ == "__main__":

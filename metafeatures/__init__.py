@@ -6,6 +6,8 @@
 
 Groups: general, statistical, info-theory, model-based, landmarking. Every output name is
 listed by :func:`list_metafeatures` and documented by :func:`describe`.
+
+Learned metafeatures: :class:`metafeatures.Dataset2Vec` (needs PyTorch, imported only when used).
 """
 
 from metafeatures._extract import (
@@ -31,3 +33,11 @@ __all__ = [
     "extract_all",
     "list_metafeatures",
 ]
+
+
+def __getattr__(name: str):
+    if name == "Dataset2Vec":  # imported on first use: `import metafeatures` must not import torch
+        from metafeatures.dataset2vec import Dataset2Vec
+
+        return Dataset2Vec
+    raise AttributeError(f"module 'metafeatures' has no attribute {name!r}")

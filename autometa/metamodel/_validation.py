@@ -7,11 +7,13 @@ configurations of the held-out datasets' pool. Reported: the normalized regret (
 best of the first k suggestions, for each budget k.
 
 A method is ``fit(train: MetaData) -> suggest``, where ``suggest(metafeatures: Series, n: int)``
-returns config ids, best first.
+returns config ids, best first. Methods see every metafeature column; :func:`on_features`
+restricts one to handcrafted metafeatures, Dataset2Vec embeddings (columns ``d2v.*``) or both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,6 +26,33 @@ from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
 Suggest = Callable[[pd.Series, int], list[int]]
 Method = Callable[[MetaData], Suggest]
+
+
+FEATURE_VIEWS = ("handcrafted", "dataset2vec", "both")
+EMBEDDING_PREFIX = "d2v."
+
+
+def feature_view(columns: Sequence[str], view: str) -> list[str]:
+    """The metafeature columns a view uses: handcrafted, dataset2vec (``d2v.*``) or both."""
+    if view not in FEATURE_VIEWS:
+        raise ValueError(f"Unknown feature view {view!r}; expected one of {list(FEATURE_VIEWS)}.")
+    learned = [c for c in columns if str(c).startswith(EMBEDDING_PREFIX)]
+    if view == "dataset2vec":
+        return learned
+    return [c for c in columns if c not in set(learned)] if view == "handcrafted" else list(columns)
+
+
+def on_features(method: Method, view: str) -> Method:
+    """`method` fitted and queried on the columns of one feature view only."""
+
+    def fit(train: MetaData) -> Suggest:
+        columns = feature_view(list(train.metafeatures.columns), view)
+        if not columns:
+            raise ValueError(f"The meta-data has no {view} metafeatures.")
+        suggest = method(dataclasses.replace(train, metafeatures=train.metafeatures[columns]))
+        return lambda metafeatures, n: suggest(metafeatures.reindex(columns), n)
+
+    return fit
 
 
 def defaults_method(train: MetaData) -> Suggest:
@@ -73,7 +102,7 @@ _SURROGATES: dict[tuple, Surrogate] = {}
 
 def _fitted_surrogate(params: dict[str, dict], train: MetaData, members: int, objective: str) -> Surrogate:
     """One surrogate per (training datasets, members, objective): methods of a fold share it."""
-    key = (tuple(train.datasets), members, objective)
+    key = (tuple(train.datasets), tuple(train.metafeatures.columns), members, objective)
     if key not in _SURROGATES:
         for old in [k for k in _SURROGATES if k[0] != key[0]]:
             del _SURROGATES[old]  # a new fold: the previous fold's surrogates are done
@@ -147,19 +176,30 @@ def group_folds(metadata: MetaData, folds: int | None, seed: int = 0) -> list[li
 
 def leave_group_out(metadata: MetaData, methods: dict[str, Method] | None = None,
                     budgets: Sequence[int] = (1, 5), folds: int | None = None,
-                    fallback_quantile: float = 0.95) -> pd.DataFrame:
+                    fallback_quantile: float = 0.95, fold_features: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (held-out dataset, method) with ``regret@k`` for each budget k, and the held-out
     dataset's distance to its nearest training dataset (``nearest_distance``) and whether it lies
     beyond the fallback threshold the meta-model would set on this training set
-    (``beyond_threshold``, at `fallback_quantile`)."""
+    (``beyond_threshold``, at `fallback_quantile`), both on `metadata`'s own metafeatures.
+
+    fold_features : extra metafeatures that differ per fold, indexed by (fold, dataset), e.g.
+        Dataset2Vec embeddings from an encoder trained without that fold
+        (:func:`autometa.encoder.fold_embeddings` over the same :func:`group_folds`). Joined to
+        the metafeatures every method sees in that fold.
+    """
     methods = methods or METHODS
     regret = metadata.regret()
     rows = []
-    for held_out in group_folds(metadata, folds):
-        train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
+    for fold, held_out in enumerate(group_folds(metadata, folds)):
+        seen = metadata
+        if fold_features is not None:
+            seen = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(
+                fold_features.loc[fold].reindex(metadata.datasets)))
+        train = seen.subset([d for d in metadata.datasets if d not in set(held_out)])
         fitted = {name: method(train) for name, method in methods.items()}
-        scaling = Scaling.fit(train.metafeatures)
-        reference = scaling.transform(train.metafeatures)
+        own = metadata.metafeatures.loc[train.datasets]
+        scaling = Scaling.fit(own)
+        reference = scaling.transform(own)
         threshold = fallback_threshold(reference, fallback_quantile)
         for dataset in held_out:
             pool_regret = regret.loc[dataset]
@@ -168,7 +208,7 @@ def leave_group_out(metadata: MetaData, methods: dict[str, Method] | None = None
                     "nearest_distance": float(l1_distances(query, reference).min())}
             base["beyond_threshold"] = base["nearest_distance"] > threshold
             for name, suggest in fitted.items():
-                picks = suggest(metadata.metafeatures.loc[dataset], max(budgets))
+                picks = suggest(seen.metafeatures.loc[dataset], max(budgets))
                 rows.append({**base, "method": name,
                              **{f"regret@{k}": float(pool_regret.loc[picks[:k]].min()) for k in budgets}})
             rows.append({**base, "method": "random",
