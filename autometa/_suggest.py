@@ -49,8 +49,6 @@ def suggest(dataset: Any, *, n: int = 5, space: str = "lightgbm", metamodel: Any
     -------
     list of Suggestion (``.params`` for the learner, ``.predicted``, ``.because``).
     """
-    import metafeatures
-
     from autometa.datasets import load_dataset
     from autometa.spaces import get_space
 
@@ -61,5 +59,4 @@ def suggest(dataset: Any, *, n: int = 5, space: str = "lightgbm", metamodel: Any
     if data.task not in search_space.tasks:
         raise DataError(f"Search space {space!r} supports {list(search_space.tasks)}, not {data.task!r} tasks.")
     model = load_metamodel(metamodel, space)
-    values = metafeatures.extract(data, random_state=0)
-    return model.suggest_configs(values, n, random_state=random_state)
+    return model.suggest_configs(model.describe(data), n, random_state=random_state)

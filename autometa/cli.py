@@ -147,6 +147,35 @@ def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kb_embeddings(args: argparse.Namespace) -> int:
+    from autometa.encoder import build_embedding_table
+    from autometa.knowledge import default_location
+
+    location = args.location or default_location()
+    table = build_embedding_table(location, _corpus_path(args.corpus), args.encoder, progress=not args.quiet)
+    print(f"Dataset2Vec embeddings of {len(table)} datasets in {location}")
+    return 0
+
+
+def _cmd_train_encoder(args: argparse.Namespace) -> int:
+    from autometa.encoder import corpus_tables, default_encoder_path, make_encoder, require_torch
+
+    require_torch()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    tables, groups = corpus_tables(_corpus_path(args.corpus), progress=not args.quiet)
+    encoder = make_encoder(epochs=args.epochs, steps=args.steps, device=args.device, random_state=args.seed)
+    encoder.fit(tables, groups, progress=not args.quiet)
+    folder = encoder.save(args.out or default_encoder_path())
+    facts = encoder.provenance_
+    print(f"Dataset2Vec trained on {len(facts['training_datasets'])} datasets ({len(facts['validation_datasets'])} "
+          f"held out for early stopping) on {facts['device']}: {facts['epochs']} epochs, {facts['seconds']:.0f} s, "
+          f"best validation AUC {facts['best_validation_auc']:.3f}; saved to {folder}")
+    return 0
+
+
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from autometa._suggest import suggest
 
@@ -177,6 +206,22 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fold_embeddings_or_none(metadata, args: argparse.Namespace):
+    """Per-fold Dataset2Vec embeddings (trained here, or reused from --out), or None when the
+    corpus or torch is missing (the Dataset2Vec methods are then reported unavailable)."""
+    from autometa.encoder import cached_fold_embeddings
+
+    corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
+    if not corpus:
+        return None
+    try:
+        return cached_fold_embeddings(metadata, corpus, args.folds, args.out,
+                                      log=None if args.quiet else lambda line: print(line, file=sys.stderr))[0]
+    except DataError as error:  # torch missing: reported per method by the benchmark
+        print(f"autometa: Dataset2Vec methods unavailable: {error}", file=sys.stderr)
+        return None
+
+
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     import shlex
 
@@ -205,10 +250,14 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
             flaml = (flaml_configs(metadata.datasets, _corpus_path(corpus), args.space) if corpus
                      else {d: f"FLAML needs the datasets themselves: pass --corpus or set {CORPUS_ENV}"
                            for d in metadata.datasets})
+        fold_features = None
+        if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods):
+            fold_features = _fold_embeddings_or_none(metadata, args)
         with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=args.quiet) as bar:
             curves, errors = run_discrete(metadata, params, methods=methods, budget=args.budget, seeds=args.seeds,
                                           folds=args.folds, members=args.members, autometa_method=args.autometa_method,
-                                          flaml=flaml, workers=args.workers, progress=lambda name: bar.update(1))
+                                          flaml=flaml, workers=args.workers, fold_features=fold_features,
+                                          progress=lambda name: bar.update(1))
         notes = (f"Discrete mode (HPO-B style): {args.folds} folds of near-duplicate groups; {len(metadata.configs)} "
                  f"pool configurations per dataset; autometa = the {args.autometa_method} meta-model; warm starts "
                  f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol.")
@@ -240,7 +289,8 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
             raise DataError(f"--study takes URL NAME DATA [TARGET], got {words}.")
         studies.append(tuple(words))
     model = MetaModel.from_knowledge_base(KnowledgeBase(args.location), args.space, args.method,
-                                          members=args.members, objective=args.objective, studies=studies)
+                                          members=args.members, objective=args.objective, studies=studies,
+                                          features=args.features)
     folder = model.save(args.out or default_metamodel_path(args.space))
     print(f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}")
     return 0
@@ -333,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, default=1, help="discrete mode: folds run in parallel processes")
     bench.add_argument("--autometa-method", choices=["knn", "knn_portfolio", "portfolio", "surrogate"],
                        help="the meta-model behind 'autometa' (default: the shipped default's method)")
-    bench.add_argument("--corpus", help="corpus folder, for FLAML in discrete mode (default: $AUTOMETA_CORPUS)")
+    bench.add_argument("--corpus", help="corpus folder, for FLAML and the per-fold Dataset2Vec encoders in discrete "
+                                        "mode (default: $AUTOMETA_CORPUS)")
     bench.add_argument("--target", help="live mode: target column of the dataset files")
     bench.add_argument("--limit", type=int, help="discrete mode: only the first N datasets (a quick look)")
     bench.add_argument("--location", help="knowledge-base folder (default: the package's own)")
@@ -354,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     mmfit.add_argument("--study", nargs="+", action="append", metavar="URL NAME DATA [TARGET]",
                        help="a finished Optuna study of yours to learn from too: storage URL, study name, "
                             "the dataset it tuned (and its target column); repeatable")
+    mmfit.add_argument("--features", choices=["handcrafted", "dataset2vec", "both"], default="handcrafted",
+                       help="metafeatures the meta-model reads (Dataset2Vec needs autometa[torch] and "
+                            "autometa kb embeddings)")
     mmfit.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
     mmfit.set_defaults(run=_cmd_metamodel_fit)
@@ -369,6 +423,23 @@ def build_parser() -> argparse.ArgumentParser:
     kbmf.add_argument("--corpus")
     kbmf.add_argument("--quiet", action="store_true")
     kbmf.set_defaults(run=_cmd_kb_metafeatures)
+    kbemb = kb_commands.add_parser("embeddings", help="Dataset2Vec embeddings of every dataset (dataset2vec.parquet)")
+    kbemb.add_argument("--location")
+    kbemb.add_argument("--corpus")
+    kbemb.add_argument("--encoder", default="default", help="encoder folder (default: the shipped one)")
+    kbemb.add_argument("--quiet", action="store_true")
+    kbemb.set_defaults(run=_cmd_kb_embeddings)
+
+    enc = commands.add_parser("train-encoder", help="train the Dataset2Vec encoder on a corpus (needs autometa[torch])")
+    enc.add_argument("--corpus")
+    enc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
+    enc.add_argument("--epochs", type=int, default=20, help="at most this many epochs (early stopping)")
+    enc.add_argument("--steps", type=int, default=50, help="steps per epoch")
+    enc.add_argument("--seed", type=int, default=0)
+    enc.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
+    enc.add_argument("--out", help="folder (default: the package's shipped encoder)")
+    enc.add_argument("--quiet", action="store_true")
+    enc.set_defaults(run=_cmd_train_encoder)
     return parser
 
 

@@ -78,6 +78,45 @@ def embeddings(encoder, tables: dict[str, Any]) -> pd.DataFrame:
     return encoder.transform_many(tables).rename(columns=lambda c: c if c.startswith(PREFIX) else PREFIX + c)
 
 
+def build_embedding_table(out: str | Path, corpus: str | Path, encoder: Any = "default",
+                          progress: bool = True) -> pd.DataFrame:
+    """Embeddings of every knowledge-base dataset with `encoder`, written to
+    ``<out>/dataset2vec.parquet`` with ``dataset2vec.json`` naming the encoder's sha256."""
+    import json
+
+    encoder = load_encoder(encoder, device="cpu")
+    names = sorted({p.stem for p in Path(out).glob("*/*.parquet")})
+    tables, _ = corpus_tables(corpus, names=names, progress=progress)
+    table = embeddings(encoder, tables).sort_index().astype("float32")
+    table.to_parquet(Path(out) / EMBEDDINGS_FILE)
+    (Path(out) / "dataset2vec.json").write_text(json.dumps(
+        {"encoder_sha256": encoder.sha256, "datasets": len(table), "columns": list(table.columns)}, indent=1))
+    return table
+
+
+def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str | Path, log=None
+                           ) -> tuple[pd.DataFrame, list[dict]]:
+    """:func:`fold_embeddings` over :func:`~autometa.metamodel.group_folds` of `metadata`, kept in
+    ``<cache>/dataset2vec_folds_<space>.parquet`` (+ ``.json``: the folds and each encoder's AUCs)
+    and reused while the folds are the same. The validation and the discrete benchmark share it."""
+    import json
+
+    from autometa.metamodel import group_folds
+
+    cache = Path(cache)
+    path, facts = cache / f"dataset2vec_folds_{metadata.space}.parquet", cache / f"dataset2vec_folds_{metadata.space}.json"
+    held = group_folds(metadata, folds)
+    if path.is_file() and facts.is_file() and json.loads(facts.read_text())["folds"] == held:
+        return pd.read_parquet(path), json.loads(facts.read_text())["aucs"]
+    require_torch()
+    tables, groups = corpus_tables(corpus, names=metadata.datasets)
+    frame = fold_embeddings(tables, groups, held, log=log)
+    cache.mkdir(parents=True, exist_ok=True)
+    frame.astype("float32").to_parquet(path)
+    facts.write_text(json.dumps({"folds": held, "aucs": frame.attrs["held_out_auc"]}, indent=1))
+    return frame, frame.attrs["held_out_auc"]
+
+
 def fold_embeddings(tables: dict[str, Any], groups: dict[str, str], folds: Sequence[Sequence[str]], *,
                     epochs: int = 20, steps: int = 50, random_state: int = 0, log=None) -> pd.DataFrame:
     """Leave-dataset-out embeddings: for fold i, an encoder trained without the fold's datasets

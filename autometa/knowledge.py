@@ -230,6 +230,15 @@ class KnowledgeBase:
             raise DataError(f"No metafeatures table at {str(path)!r}; build it with: autometa kb metafeatures.")
         return pd.read_parquet(path)
 
+    def embeddings(self) -> tuple[pd.DataFrame, str]:
+        """(dataset x d2v.* Dataset2Vec embeddings, sha256 of the encoder weights that made them)."""
+        path = self.location / "dataset2vec.parquet"
+        facts = self.location / "dataset2vec.json"
+        if not (path.is_file() and facts.is_file()):
+            raise DataError(f"No Dataset2Vec embeddings at {str(path)!r}; build them with: "
+                            "autometa kb embeddings --corpus PATH (needs autometa[torch]).")
+        return pd.read_parquet(path), json.loads(facts.read_text())["encoder_sha256"]
+
     def info(self) -> dict[str, Any]:
         summary: dict[str, Any] = {"location": str(self.location), "spaces": {}}
         for space in self.spaces():

@@ -149,7 +149,6 @@ class _MetaSamplerMixin:
                  target: str | None = None, n_candidates: int = 8, seed: int | None = None, metafeatures=None):
         import optuna
 
-        import metafeatures as mf
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
 
@@ -157,7 +156,7 @@ class _MetaSamplerMixin:
         self._model = load_metamodel(metamodel, space)
         if self._model.surrogate_ is None:
             raise DataError(f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}.")
-        self._metafeatures = metafeatures if metafeatures is not None else mf.extract(load_dataset(dataset, target=target))
+        self._metafeatures = metafeatures if metafeatures is not None else self._model.describe(load_dataset(dataset, target=target))
         self._defaults = self._model.configs_.loc[0].to_dict()
         self._n_candidates = n_candidates
 

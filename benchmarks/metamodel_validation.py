@@ -21,7 +21,6 @@ Usage (what made benchmarks/results/metamodel_validation_<space>.*):
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import pandas as pd
 
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import METHODS, MetaData, leave_group_out, make_surrogate_method
-from autometa.metamodel._validation import group_folds, knn_method, knn_portfolio_method, make_hybrid_method, on_features
+from autometa.metamodel._validation import knn_method, knn_portfolio_method, make_hybrid_method, on_features
 
 BUDGETS = (1, 3, 5, 10)
 
@@ -52,7 +51,9 @@ def main() -> None:
     start = time.perf_counter()
     fold_features, encoder_lines = None, []
     if args.corpus:
-        fold_features, aucs = dataset2vec_folds(metadata, args.corpus, args.folds, Path(args.out), args.space)
+        from autometa.encoder import cached_fold_embeddings
+
+        fold_features, aucs = cached_fold_embeddings(metadata, args.corpus, args.folds, args.out, log=print)
         for view in ("dataset2vec", "both"):
             suffix = "+d2v" if view == "dataset2vec" else "+both"
             methods[f"knn{suffix}"] = on_features(knn_method, view)
@@ -113,22 +114,6 @@ def main() -> None:
     ]
     (out / f"metamodel_validation_{args.space}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-
-
-def dataset2vec_folds(metadata: MetaData, corpus: str, folds: int, out: Path, space: str):
-    """Per-fold Dataset2Vec embeddings (reused from `out` when present), and each fold's AUCs."""
-    from autometa.encoder import corpus_tables, fold_embeddings
-
-    path, facts = out / f"dataset2vec_folds_{space}.parquet", out / f"dataset2vec_folds_{space}.json"
-    held = group_folds(metadata, folds)
-    if path.is_file() and facts.is_file() and json.loads(facts.read_text())["folds"] == held:
-        return pd.read_parquet(path), json.loads(facts.read_text())["aucs"]
-    tables, groups = corpus_tables(corpus, names=metadata.datasets)
-    frame = fold_embeddings(tables, groups, held, log=print)
-    out.mkdir(parents=True, exist_ok=True)
-    frame.astype("float32").to_parquet(path)
-    facts.write_text(json.dumps({"folds": held, "aucs": frame.attrs["held_out_auc"]}, indent=1))
-    return frame, frame.attrs["held_out_auc"]
 
 
 if __name__ == "__main__":

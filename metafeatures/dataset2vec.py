@@ -172,6 +172,7 @@ class Dataset2Vec:
         self.net_: Dataset2VecNet | None = None
         self.history_: list[dict[str, float]] = []
         self.provenance_: dict[str, Any] = {}
+        self.sha256: str | None = None  # of the saved weights (set by save and load)
 
     # -- training ----------------------------------------------------------------------------
     def fit(self, datasets: Mapping[str, Any], groups: Mapping[str, str] | None = None, *,
@@ -352,7 +353,9 @@ class Dataset2Vec:
             "sha256": hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest(),
             "history": self.history_, "provenance": self.provenance_,
         }
+        config["document_sha256"] = _document_digest(config)
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+        self.sha256 = config["sha256"]
         return folder
 
     @classmethod
@@ -365,6 +368,10 @@ class Dataset2Vec:
             weights = (folder / WEIGHTS_FILE).read_bytes()
         except (OSError, ValueError) as error:
             raise MetafeatureInputError(f"Cannot read a Dataset2Vec encoder from {str(folder)!r}: {error}") from error
+        if not isinstance(config, dict) or config.get("document_sha256") != _document_digest(config):
+            raise MetafeatureInputError(f"{str(folder / CONFIG_FILE)!r} does not match its own checksum "
+                                        "(document_sha256): the file was changed after it was saved. Re-train or "
+                                        "re-install the encoder.")
         if config.get("format_version") != FORMAT_VERSION:
             raise MetafeatureInputError(f"{str(folder)!r} has format version {config.get('format_version')!r}; "
                                         f"this version reads {FORMAT_VERSION}.")
@@ -378,7 +385,13 @@ class Dataset2Vec:
         encoder.net_ = net.to(resolve_device(device)).eval()
         encoder.history_ = config.get("history", [])
         encoder.provenance_ = config.get("provenance", {})
+        encoder.sha256 = config["sha256"]
         return encoder
+
+
+def _document_digest(document: dict[str, Any]) -> str:
+    body = {k: v for k, v in document.items() if k != "document_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _fingerprint(names: list[str]) -> str:

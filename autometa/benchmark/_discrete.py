@@ -14,6 +14,10 @@ Protocol
   configuration each) keeps its last regret for the larger budgets.
 - Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
   and the samplers built on TPE.
+- The ``autometa-d2v*`` and ``autometa-both*`` methods read Dataset2Vec embeddings (alone, or with
+  the handcrafted metafeatures) from an encoder trained without the fold's datasets
+  (``fold_features``, :func:`autometa.encoder.cached_fold_embeddings`); the other methods read
+  the handcrafted metafeatures only.
 """
 
 from __future__ import annotations
@@ -56,12 +60,17 @@ class Fold:
     space: str
     autometa_method: str
     members: int
-    _models: dict[str, MetaModel] = dataclasses.field(default_factory=dict)
+    _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
 
-    def model(self, method: str) -> MetaModel:
-        if method not in self._models:
-            self._models[method] = MetaModel(self.space, method, members=self.members).fit(self.train, self.params)
-        return self._models[method]
+    def model(self, method: str, features: str = "handcrafted") -> MetaModel:
+        key = (method, features)
+        if key not in self._models:
+            if features != "handcrafted" and not any(c.startswith("d2v.") for c in self.train.metafeatures.columns):
+                raise MethodUnavailable("no Dataset2Vec fold embeddings: run with --corpus and autometa[torch] "
+                                        "installed (encoders are trained per fold)")
+            self._models[key] = MetaModel(self.space, method, members=self.members, features=features).fit(
+                self.train, self.params)
+        return self._models[key]
 
 
 class Pool:
@@ -107,8 +116,14 @@ def _knn(fold, held, pool, budget, seed):
     return fold.model("knn").rank_pool(held.metafeatures, budget)[0]
 
 
-def _autometa(fold, held, pool, budget, seed):
-    return fold.model(fold.autometa_method).rank_pool(held.metafeatures, budget)[0]
+def _autometa_on(features: str) -> Callable:
+    def run(fold, held, pool, budget, seed):
+        return fold.model(fold.autometa_method, features).rank_pool(held.metafeatures, budget)[0]
+
+    return run
+
+
+_autometa = _autometa_on("handcrafted")
 
 
 def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence[int]) -> list[int]:
@@ -154,25 +169,24 @@ def _tpe(fold, held, pool, budget, seed):
     return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), [])
 
 
-def _autometa_tpe(fold, held, pool, budget, seed):
-    import optuna
-
-    start = _autometa(fold, held, pool, WARM_START, seed)
-    return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), start)
-
-
-def _autometa_metasampler(fold, held, pool, budget, seed):
-    from autometa.optuna import MetaSampler
-
-    start = _autometa(fold, held, pool, WARM_START, seed)
-    sampler = MetaSampler(metamodel=fold.model("surrogate"), metafeatures=held.metafeatures, seed=seed,
-                          space=fold.space)
-    return _sequential(held, pool, budget, sampler, start)
-
-
-def _unavailable(reason: str) -> Callable:
+def _autometa_tpe_on(features: str) -> Callable:
     def run(fold, held, pool, budget, seed):
-        raise MethodUnavailable(reason)
+        import optuna
+
+        start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
+        return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), start)
+
+    return run
+
+
+def _autometa_metasampler_on(features: str) -> Callable:
+    def run(fold, held, pool, budget, seed):
+        from autometa.optuna import MetaSampler
+
+        start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
+        sampler = MetaSampler(metamodel=fold.model("surrogate", features), metafeatures=held.metafeatures, seed=seed,
+                              space=fold.space)
+        return _sequential(held, pool, budget, sampler, start)
 
     return run
 
@@ -181,8 +195,6 @@ class MethodUnavailable(DataError):
     """A method that cannot run in this installation; reported with its reason, not dropped."""
 
 
-D2V_MISSING = "Dataset2Vec metafeatures are not built yet (issue 5): no encoder is shipped"
-
 METHODS: dict[str, Callable] = {
     "random": _random,
     "tpe": _tpe,
@@ -190,13 +202,12 @@ METHODS: dict[str, Callable] = {
     "flaml": None,  # set per run: needs the held-out datasets' data (see flaml_method)
     "knn": _knn,
     "portfolio": _portfolio,
-    "autometa": _autometa,
-    "autometa+tpe": _autometa_tpe,
-    "autometa+metasampler": _autometa_metasampler,
-    "autometa-d2v": _unavailable(D2V_MISSING),
-    "autometa-combined": _unavailable(D2V_MISSING),
 }
-DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa"}
+for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
+    METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
+    METHODS[f"autometa{_suffix}+tpe"] = _autometa_tpe_on(_features)
+    METHODS[f"autometa{_suffix}+metasampler"] = _autometa_metasampler_on(_features)
+DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa", "autometa-d2v", "autometa-both"}
 
 
 def flaml_method(configs: dict[str, dict[str, Any] | str]) -> Callable:
@@ -236,12 +247,16 @@ def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str,
 
 
 def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], methods: Sequence[str], budget: int,
-              seeds: int, members: int, autometa_method: str, flaml: dict) -> tuple[list[dict], list[dict]]:
-    """Every method on the held-out datasets of one fold (the unit of parallel work)."""
+              seeds: int, members: int, autometa_method: str, flaml: dict,
+              extra: pd.DataFrame | None = None) -> tuple[list[dict], list[dict]]:
+    """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
+    this fold's Dataset2Vec embeddings of every dataset, joined to the metafeatures."""
     from threadpoolctl import threadpool_limits
 
     table = {**METHODS, "flaml": flaml_method(flaml)}
     pool = Pool(metadata.configs, params)
+    if extra is not None:
+        metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(extra.reindex(metadata.datasets)))
     train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
     fold = Fold(train, params, metadata.space, autometa_method, members)
     rows, errors = [], []
@@ -272,15 +287,22 @@ def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], 
 def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequence[str], budget: int = 50,
                  seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = "surrogate",
                  flaml: dict[str, dict[str, Any] | str] | None = None, workers: int = 1,
+                 fold_features: pd.DataFrame | None = None,
                  progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors). Curves: one row per dataset, seed, method, budget with ``regret``;
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
-    processes run folds in parallel (one thread each); the result does not depend on it."""
+    processes run folds in parallel (one thread each); the result does not depend on it.
+
+    fold_features : Dataset2Vec embeddings indexed by (fold, dataset), fold i's from an encoder
+        trained without fold i (:func:`autometa.encoder.cached_fold_embeddings` with the same
+        `folds`); without them the ``-d2v`` and ``-both`` methods are reported unavailable.
+    """
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
-    jobs = [(metadata, params, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {})
-            for held_out in group_folds(metadata, folds)]
+    jobs = [(metadata, params, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {},
+             None if fold_features is None else fold_features.loc[i])
+            for i, held_out in enumerate(group_folds(metadata, folds))]
     results: list[tuple[list[dict], list[dict]] | None] = [None] * len(jobs)
     if workers <= 1:
         for i, job in enumerate(jobs):

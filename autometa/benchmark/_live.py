@@ -3,7 +3,9 @@
 Every method runs `budget` trials of the same protocol (:mod:`autometa.protocol`: stratified
 K-fold, the same row cap and seed) on each dataset, per seed. Leakage guard: the meta-models are
 refitted without the dataset's near-duplicate group when the dataset is in the knowledge base
-(same name, or the same content fingerprint as a knowledge-base dataset).
+(same name, or the same content fingerprint as a knowledge-base dataset). The Dataset2Vec methods
+use the shipped encoder, so they run only on datasets outside the knowledge base (for the others
+they are reported unavailable, with the reason).
 
 Regret is normalized per dataset over every trial of every method and seed of the run
 (``(best - s) / (best - worst)``), since a live dataset has no evaluated pool.
@@ -11,18 +13,21 @@ Regret is normalized per dataset over every trial of every method and seed of th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from autometa.benchmark._discrete import D2V_MISSING, WARM_START, MethodUnavailable
+from autometa.benchmark._discrete import WARM_START, MethodUnavailable
 from autometa.benchmark._metrics import best_so_far_regret
 from autometa.exceptions import DataError
 
 LIVE_METHODS = ("random", "tpe", "defaults", "flaml", "knn", "portfolio", "autometa", "autometa+tpe",
-                "autometa+metasampler", "autometa-d2v", "autometa-combined")
+                "autometa+metasampler", "autometa-d2v", "autometa-both")
+D2V_SEEN = ("the shipped Dataset2Vec encoder was trained on this dataset's near-duplicate group, so its "
+            "embedding would leak; the discrete benchmark trains encoders per fold instead")
 
 
 def _excluded_group(dataset, manifest) -> str | None:
@@ -76,7 +81,7 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
         group = _excluded_group(dataset, kb.manifest(space))
         train = metadata if group is None else metadata.subset(
             [d for d in metadata.datasets if metadata.groups.loc[d] != group])
-        models: dict[str, MetaModel] = {}
+        models: dict[Any, MetaModel] = {}
 
         def model(method: str) -> MetaModel:
             if method not in models:
@@ -86,6 +91,23 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
         import metafeatures as mf
 
         values = mf.extract(dataset, random_state=0)
+
+        def learned_model(features: str) -> tuple[MetaModel, pd.Series]:
+            """A meta-model on the shipped embeddings, and this dataset's metafeatures + embedding."""
+            if group is not None:
+                raise MethodUnavailable(D2V_SEEN)
+            try:
+                from autometa.encoder import load_encoder
+
+                embeddings, _ = kb.embeddings()
+                embedding = load_encoder("default", device="cpu").transform(dataset)
+            except DataError as error:
+                raise MethodUnavailable(str(error)) from error
+            if ("d2v", features) not in models:
+                seen = dataclasses.replace(train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets)))
+                models[("d2v", features)] = MetaModel(space, autometa_method, members=members,
+                                                      features=features).fit(seen, params)
+            return models[("d2v", features)], pd.concat([values, embedding])
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
 
@@ -112,9 +134,10 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
                     if first is not None and method in ("defaults", "flaml", "knn", "portfolio"):
                         runs.append((dataset.name, dataset.task, seed, method, first))  # seed-independent
                         continue
-                    if method in ("autometa-d2v", "autometa-combined"):
-                        raise MethodUnavailable(D2V_MISSING)
-                    if method == "random":
+                    if method in ("autometa-d2v", "autometa-both"):
+                        chosen, described = learned_model("dataset2vec" if method == "autometa-d2v" else "both")
+                        scores = fixed([s.params for s in chosen.suggest_configs(described, budget, random_state=seed)])
+                    elif method == "random":
                         scores = study_scores(optuna.samplers.RandomSampler(seed=seed), [], budget)
                     elif method == "tpe":
                         scores = study_scores(optuna.samplers.TPESampler(seed=seed), [], budget)

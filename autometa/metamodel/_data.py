@@ -14,12 +14,25 @@ matrix (the static portfolio, validation) use :meth:`MetaData.complete`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from autometa.exceptions import DataError
+
+FEATURE_VIEWS = ("handcrafted", "dataset2vec", "both")
+EMBEDDING_PREFIX = "d2v."
+
+
+def feature_view(columns: Sequence[str], view: str) -> list[str]:
+    """The metafeature columns a view uses: handcrafted, dataset2vec (``d2v.*``) or both."""
+    if view not in FEATURE_VIEWS:
+        raise ValueError(f"Unknown feature view {view!r}; expected one of {list(FEATURE_VIEWS)}.")
+    learned = [c for c in columns if str(c).startswith(EMBEDDING_PREFIX)]
+    if view == "dataset2vec":
+        return learned
+    return [c for c in columns if c not in set(learned)] if view == "handcrafted" else list(columns)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import DataError
-from autometa.metamodel._data import MetaData
+from autometa.metamodel._data import FEATURE_VIEWS, MetaData, feature_view
 from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
@@ -51,16 +51,24 @@ class Suggestion:
     because: str
 
 
+def _document_digest(document: dict[str, Any]) -> str:
+    """sha256 of the document without its own checksum field, in a canonical JSON form."""
+    body = {k: v for k, v in document.items() if k != "document_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
 class MetaModel:
     """Learned from a knowledge base: which configurations of one space to try first."""
 
     def __init__(self, space: str, method: str = "knn", *, members: int = 8, objective: str = "regression",
-                 random_state: int = 0):
+                 features: str = "handcrafted", random_state: int = 0):
         self.space = space
         self.method = method
         self.members = members
         self.objective = objective
+        self.features = features  # handcrafted metafeatures, Dataset2Vec embeddings, or both
         self.random_state = random_state
+        self.encoder_sha256_: str | None = None
 
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
@@ -72,11 +80,20 @@ class MetaModel:
             (or a :class:`~autometa.metamodel.StudySource`), learned from as extra datasets.
         """
         metadata = MetaData.from_knowledge_base(knowledge_base, space)
+        encoder_sha256 = None
+        if kwargs.get("features", "handcrafted") != "handcrafted":
+            embeddings, encoder_sha256 = knowledge_base.embeddings()
+            metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(
+                embeddings.reindex(metadata.datasets)))
         if studies:
             from autometa.metamodel._studies import metadata_from_studies
 
+            if encoder_sha256 is not None:
+                raise DataError("Learning from your own studies works with handcrafted metafeatures only, for now; "
+                                "fit with features='handcrafted'.")
             metadata = metadata.concat(metadata_from_studies(studies, space))
         model = cls(space, method, **kwargs).fit(metadata, knowledge_base.manifest(space)["space"]["params"])
+        model.encoder_sha256_ = encoder_sha256
         model.provenance_["knowledge_base"] = {
             "space_fingerprint": knowledge_base.manifest(space)["space"]["fingerprint"],
             "datasets_by_task": metadata.tasks.value_counts().to_dict(),
@@ -88,6 +105,13 @@ class MetaModel:
         """Fit on `metadata` (complete or sparse); `params` are the space's ranges."""
         if self.method not in METHOD_NAMES:
             raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHOD_NAMES)}.")
+        if self.features not in FEATURE_VIEWS:
+            raise DataError(f"Unknown features {self.features!r}; expected one of {list(FEATURE_VIEWS)}.")
+        columns = feature_view(list(metadata.metafeatures.columns), self.features)
+        if not columns:
+            raise DataError(f"The meta-data has no {self.features} metafeatures (Dataset2Vec columns are d2v.*; "
+                            "autometa kb embeddings --corpus PATH builds them).")
+        metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures[columns])
         self.params_ = params
         self.configs_ = metadata.configs
         self.scaling_ = Scaling.fit(metadata.metafeatures)
@@ -112,7 +136,28 @@ class MetaModel:
         return fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
 
     # -- suggesting --------------------------------------------------------------------------
+    def describe(self, dataset: Any) -> pd.Series:
+        """The metafeatures this meta-model reads, of a loaded dataset (handcrafted metafeatures
+        and/or the embedding of the shipped Dataset2Vec encoder the model was fitted with)."""
+        import metafeatures
+
+        parts = []
+        if self.features != "dataset2vec":
+            parts.append(metafeatures.extract(dataset, random_state=0))
+        if self.features != "handcrafted":
+            from autometa.encoder import load_encoder
+
+            encoder = load_encoder("default")
+            if self.encoder_sha256_ and encoder.sha256 != self.encoder_sha256_:
+                raise DataError("This meta-model was fitted on Dataset2Vec embeddings of another encoder than the "
+                                "installed one; refit it: autometa metamodel fit --features ...")
+            parts.append(encoder.transform(dataset))
+        return pd.concat(parts)
+
     def distances(self, metafeatures: pd.Series) -> pd.Series:
+        if self.features != "handcrafted" and not any(str(k).startswith("d2v.") for k in metafeatures.index):
+            raise DataError(f"This meta-model reads {self.features} metafeatures: the Dataset2Vec embedding (d2v.*) "
+                            "is missing. Describe datasets with MetaModel.describe(dataset).")
         query = self.scaling_.transform(metafeatures.to_frame().T)[0]
         return pd.Series(l1_distances(query, self.reference_.to_numpy()), index=self.reference_.index).sort_values()
 
@@ -208,6 +253,7 @@ class MetaModel:
         document = {
             "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
             "members": self.members, "objective": self.objective, "random_state": self.random_state,
+            "features": self.features, "encoder_sha256": self.encoder_sha256_,
             "params": self.params_,
             "scaling": {"columns": self.scaling_.columns, "low": self.scaling_.low.tolist(),
                         "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist(),
@@ -222,6 +268,7 @@ class MetaModel:
                 "values": self.pool_scores_.to_numpy().tolist()},
             "files": files, "provenance": self.provenance_,
         }
+        document["document_sha256"] = _document_digest(document)
         (folder / "metamodel.json").write_text(json.dumps(document))
         return folder
 
@@ -235,11 +282,16 @@ class MetaModel:
             document = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise DataError(f"Cannot read the meta-model at {str(path)!r}: {error}") from error
-        if document.get("schema_version") != SCHEMA_VERSION:
-            raise DataError(f"{str(path)!r} has schema version {document.get('schema_version')!r}; "
-                            f"this autometa reads {SCHEMA_VERSION}.")
+        if not isinstance(document, dict) or document.get("schema_version") != SCHEMA_VERSION:
+            version = document.get("schema_version") if isinstance(document, dict) else None
+            raise DataError(f"{str(path)!r} has schema version {version!r}; this autometa reads {SCHEMA_VERSION}.")
+        if document.get("document_sha256") != _document_digest(document):
+            raise DataError(f"{str(path)!r} does not match its own checksum (document_sha256): the file was changed "
+                            "after it was saved. Re-save or re-install the meta-model.")
         model = cls(document["space"], document["method"], members=document["members"],
-                    objective=document.get("objective", "regression"), random_state=document["random_state"])
+                    objective=document.get("objective", "regression"), features=document.get("features", "handcrafted"),
+                    random_state=document["random_state"])
+        model.encoder_sha256_ = document.get("encoder_sha256")
         model.params_ = document["params"]
         scaling = document["scaling"]
         model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),

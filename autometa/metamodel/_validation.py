@@ -19,27 +19,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from autometa.metamodel._data import MetaData
+from autometa.metamodel._data import MetaData, feature_view
 from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances, nearest_dataset_configs
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
 Suggest = Callable[[pd.Series, int], list[int]]
 Method = Callable[[MetaData], Suggest]
-
-
-FEATURE_VIEWS = ("handcrafted", "dataset2vec", "both")
-EMBEDDING_PREFIX = "d2v."
-
-
-def feature_view(columns: Sequence[str], view: str) -> list[str]:
-    """The metafeature columns a view uses: handcrafted, dataset2vec (``d2v.*``) or both."""
-    if view not in FEATURE_VIEWS:
-        raise ValueError(f"Unknown feature view {view!r}; expected one of {list(FEATURE_VIEWS)}.")
-    learned = [c for c in columns if str(c).startswith(EMBEDDING_PREFIX)]
-    if view == "dataset2vec":
-        return learned
-    return [c for c in columns if c not in set(learned)] if view == "handcrafted" else list(columns)
 
 
 def on_features(method: Method, view: str) -> Method:

@@ -32,6 +32,33 @@ def test_discrete_mode_is_leakage_free_and_complete(metadata):
     assert full[full["budget"] == len(data.configs)]["regret"].max() == pytest.approx(0.0)
 
 
+def test_discrete_dataset2vec_methods_read_their_fold_features(metadata):
+    """Given fold features that are the handcrafted metafeatures under d2v.* names, the Dataset2Vec
+    variants choose exactly what the handcrafted ones choose; a fold's own rows are what is read."""
+    from autometa.metamodel import group_folds
+
+    data, params, _ = metadata
+    held = group_folds(data, 4)
+    renamed = data.metafeatures.rename(columns=lambda c: f"d2v.{c}")
+    fold_features = pd.concat({i: renamed for i in range(len(held))}, names=["fold", "dataset"])
+    methods = ["autometa", "autometa-d2v", "autometa-both", "autometa-d2v+tpe", "autometa+tpe"]
+    curves, errors = run_discrete(data, params, methods=methods, budget=6, seeds=1, folds=4,
+                                  autometa_method="knn_portfolio", fold_features=fold_features)
+    assert errors.empty
+    by = curves.set_index(["dataset", "seed", "budget", "method"])["regret"].unstack("method")
+    pd.testing.assert_series_equal(by["autometa"], by["autometa-d2v"], check_names=False)
+    pd.testing.assert_series_equal(by["autometa"], by["autometa-both"], check_names=False)
+    pd.testing.assert_series_equal(by["autometa+tpe"], by["autometa-d2v+tpe"], check_names=False)
+    # Scrambled embeddings in one fold change that fold's held-out choices only there.
+    scrambled = fold_features.copy()
+    scrambled.loc[0] = np.random.default_rng(0).permutation(scrambled.loc[0].to_numpy())
+    other, _ = run_discrete(data, params, methods=["autometa-d2v"], budget=6, seeds=1, folds=4,
+                            autometa_method="knn_portfolio", fold_features=scrambled)
+    other = other.set_index(["dataset", "seed", "budget"])["regret"]
+    outside = [d for d in data.datasets if d not in held[0]]
+    pd.testing.assert_series_equal(other.loc[outside], by["autometa-d2v"].loc[outside], check_names=False)
+
+
 def test_discrete_same_seed_same_result_in_parallel_too(metadata):
     data, params, _ = metadata
     first, _ = run_discrete(data, params, methods=["tpe", "random", "knn"], budget=6, seeds=1, folds=4)

@@ -111,6 +111,12 @@ def test_tampered_weights_are_refused(tiny_encoder, tmp_path):
     weights.write_bytes(weights.read_bytes()[:-8])
     with pytest.raises(MetafeatureInputError, match="does not match the sha256"):
         Dataset2Vec.load(folder)
+    encoder.save(folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["architecture"]["width"] = 16
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(MetafeatureInputError, match="config.json.*does not match its own checksum"):
+        Dataset2Vec.load(folder)
 
 
 def test_unfitted_and_bad_device_errors():

@@ -59,6 +59,26 @@ def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
         MetaModel.load(tmp_path / "mm")
 
 
+def test_tampered_or_truncated_metamodel_json_is_refused(metadata, tmp_path):
+    data, params, _ = metadata
+    folder = MetaModel("lightgbm", "knn_portfolio").fit(data, params).save(tmp_path / "mm")
+    path = folder / "metamodel.json"
+    document = json.loads(path.read_text())
+    document["portfolio"] = document["portfolio"][::-1]  # a valid-looking edit
+    path.write_text(json.dumps(document))
+    with pytest.raises(DataError, match="metamodel.json.*does not match its own checksum"):
+        MetaModel.load(folder)
+    path.write_text(json.dumps(document)[:1000])
+    with pytest.raises(DataError, match="Cannot read the meta-model at .*metamodel.json"):
+        MetaModel.load(folder)
+
+
+def test_shipped_metamodel_passes_its_checksum():
+    from autometa._suggest import default_metamodel_path
+
+    assert MetaModel.load(default_metamodel_path("lightgbm")).portfolio_
+
+
 def test_bad_requests_are_clear_errors(metadata, tmp_path):
     data, params, _ = metadata
     model = MetaModel("lightgbm", "knn").fit(data, params)
