@@ -126,12 +126,30 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     return paths
 
 
+def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (dataset, task, seed, method) with its best-so-far regret after 1..B trials
+    (columns ``regret@1`` ... ``regret@B``): the compact form of the curves."""
+    wide = curves.pivot_table(index=["dataset", "task", "seed", "method"], columns="budget", values="regret",
+                              aggfunc="first")
+    wide.columns = [f"regret@{b}" for b in wide.columns]
+    return wide.reset_index()
+
+
+def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The long curves (one row per run and budget) back from :func:`runs_table`."""
+    long = runs.melt(id_vars=["dataset", "task", "seed", "method"], var_name="budget", value_name="regret")
+    long["budget"] = long["budget"].str.removeprefix("regret@").astype(int)
+    return long.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True)
+
+
 def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, prefix: str, *, title: str,
                  command: str, notes: str = "") -> list[Path]:
+    """Writes ``<prefix>.csv.gz`` (every run: :func:`runs_table`), ``<prefix>_errors.csv``, the
+    markdown summary and the figures."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{prefix}.csv", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
-    curves.to_csv(paths[0], index=False, float_format="%.5g")
+    paths = [out / f"{prefix}.csv.gz", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
+    runs_table(curves).to_csv(paths[0], index=False, float_format="%.5g")
     errors.to_csv(paths[1], index=False)
     paths[2].write_text(summary_markdown(curves, errors, title=title, command=command, notes=notes))
     try:

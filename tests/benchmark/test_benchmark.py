@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from autometa.benchmark import flaml_configs, run_discrete, run_live, speed_up, write_report
+from autometa.benchmark._report import curves_from_runs, runs_table
 from autometa.cli import main
 from autometa.knowledge import KnowledgeBase
 
@@ -97,9 +98,19 @@ def test_benchmark_cli_writes_csv_markdown_and_figures(metadata, tmp_path, capsy
     assert "Average rank" in summary and "Speed-up over cold TPE" in summary
     assert (tmp_path / "benchmark_discrete_lightgbm_regret.png").stat().st_size > 1000
     assert (tmp_path / "benchmark_discrete_lightgbm_rank.png").stat().st_size > 1000
-    curves = pd.read_csv(tmp_path / "benchmark_discrete_lightgbm.csv")
+    runs = pd.read_csv(tmp_path / "benchmark_discrete_lightgbm.csv.gz")
+    assert len(runs) == runs["dataset"].nunique() * 2 * 4 and "regret@5" in runs.columns  # one row per run
+    curves = curves_from_runs(runs)
     assert set(curves["method"]) == {"random", "tpe", "knn", "autometa"}
     assert not speed_up(curves).empty
+
+
+def test_runs_table_round_trips(metadata):
+    data, params, _ = metadata
+    curves, _ = run_discrete(data, params, methods=["random", "knn"], budget=4, seeds=2, folds=4)
+    back = curves_from_runs(runs_table(curves))
+    expected = curves.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True)
+    pd.testing.assert_frame_equal(back[expected.columns], expected, check_dtype=False)
 
 
 def test_benchmark_bad_requests(metadata, capsys):
