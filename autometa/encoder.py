@@ -94,8 +94,8 @@ def build_embedding_table(out: str | Path, corpus: str | Path, encoder: Any = "d
     return table
 
 
-def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str | Path, log=None
-                           ) -> tuple[pd.DataFrame, list[dict]]:
+def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str | Path, log=None, *,
+                           epochs: int = 20, steps: int = 50) -> tuple[pd.DataFrame, list[dict]]:
     """:func:`fold_embeddings` over :func:`~autometa.metamodel.group_folds` of `metadata`, kept in
     ``<cache>/dataset2vec_folds_<space>.parquet`` (+ ``.json``: the folds and each encoder's AUCs)
     and reused while the folds are the same. The validation and the discrete benchmark share it."""
@@ -110,7 +110,7 @@ def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str 
         return pd.read_parquet(path), json.loads(facts.read_text())["aucs"]
     require_torch()
     tables, groups = corpus_tables(corpus, names=metadata.datasets)
-    frame = fold_embeddings(tables, groups, held, log=log)
+    frame = fold_embeddings(tables, groups, held, epochs=epochs, steps=steps, log=log)
     cache.mkdir(parents=True, exist_ok=True)
     frame.astype("float32").to_parquet(path)
     facts.write_text(json.dumps({"folds": held, "aucs": frame.attrs["held_out_auc"]}, indent=1))
@@ -137,7 +137,7 @@ def fold_embeddings(tables: dict[str, Any], groups: dict[str, str], folds: Seque
                      "held_out_auc": encoder.same_dataset_auc(test, groups) if len({groups[n] for n in test}) > 1 else None,
                      "held_out_auc_hard": encoder.same_dataset_auc(test, groups, hard=True)
                      if len({groups[n] for n in test}) > 1 else None,
-                     "seconds": encoder.provenance_["seconds"]})
+                     "seconds": encoder.provenance_["seconds"], "trained_on": sorted(train)})
         if log:
             log(f"fold {i}: {aucs[-1]}")
         frame = embeddings(encoder, tables)

@@ -73,3 +73,27 @@ def test_shipped_encoder_and_embeddings_serve_a_combined_metamodel(corpus_path):
     dataset = next(iter(load_corpus(corpus_path, names=["credit_g"])))
     pd.testing.assert_series_equal(encoder.transform(dataset), embeddings.loc["credit_g"].astype(float),
                                    check_names=False, atol=1e-5)
+
+
+def test_fold_embeddings_leave_the_fold_out_and_are_reused(metadata, corpus_path, tmp_path):
+    import torch
+
+    from autometa.encoder import cached_fold_embeddings
+    from autometa.metamodel import group_folds
+
+    torch.set_num_threads(1)
+    data, _, _ = metadata
+    frame, aucs = cached_fold_embeddings(data, corpus_path, 2, tmp_path, epochs=1, steps=2)
+    held = group_folds(data, 2)
+    assert list(frame.index.levels[0]) == [0, 1] and len(frame) == 2 * len(data.datasets)
+    assert [a["fold"] for a in aucs] == [0, 1]
+    # Each fold's encoder never saw that fold's datasets.
+    facts = json.loads((tmp_path / "dataset2vec_folds_lightgbm.json").read_text())
+    assert facts["folds"] == held
+    for fold, names in enumerate(held):
+        assert aucs[fold]["trained_on"] and not set(aucs[fold]["trained_on"]) & set(names)
+    path = tmp_path / "dataset2vec_folds_lightgbm.parquet"
+    stamp = path.stat().st_mtime_ns
+    again, _ = cached_fold_embeddings(data, corpus_path, 2, tmp_path, epochs=1, steps=2)
+    assert path.stat().st_mtime_ns == stamp  # reused, not retrained
+    pd.testing.assert_frame_equal(again, pd.read_parquet(path))

@@ -251,8 +251,10 @@ def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], 
               extra: pd.DataFrame | None = None) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
     this fold's Dataset2Vec embeddings of every dataset, joined to the metafeatures."""
+    import optuna
     from threadpoolctl import threadpool_limits
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per study would flood the output
     table = {**METHODS, "flaml": flaml_method(flaml)}
     pool = Pool(metadata.configs, params)
     if extra is not None:
