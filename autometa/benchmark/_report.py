@@ -99,6 +99,11 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().reset_index()
     ranks = average_rank(curves)
     methods = list(ranks.iloc[-1].sort_values().index)
+    # Distinct colour and dash per method: the default cycle repeats after 10 colours.
+    palette = plt.get_cmap("tab20").colors
+    style = {m: {"color": palette[(2 * i) % 20 + (i // 10) % 2], "linestyle": ("-", "--", "-.", ":")[i % 4]}
+             for i, m in enumerate(methods)}
+
     def save(fig, ax, ylabel: str, title: str, name: str) -> Path:
         ax.set_xscale("log")
         ax.set_xlabel("trials")
@@ -114,13 +119,15 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     for method in methods:
         part = per_dataset[per_dataset["method"] == method].groupby("budget")["regret"]
         mean, sem = part.mean(), part.sem().fillna(0.0)
-        ax.plot(mean.index, mean.to_numpy(), label=method)
-        ax.fill_between(mean.index, (mean - 1.96 * sem).to_numpy(), (mean + 1.96 * sem).to_numpy(), alpha=0.15)
+        ax.plot(mean.index, mean.to_numpy(), label=method, **style[method])
+        ax.fill_between(mean.index, (mean - 1.96 * sem).clip(lower=1e-4).to_numpy(), (mean + 1.96 * sem).to_numpy(),
+                        alpha=0.12, color=style[method]["color"])
+    ax.set_yscale("log")
     paths = [save(fig, ax, "normalized regret (best so far)", "Regret, mean over held-out datasets (95% band)",
                   f"{prefix}_regret.png")]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method in methods:
-        ax.plot(ranks.index, ranks[method].to_numpy(), label=method)
+        ax.plot(ranks.index, ranks[method].to_numpy(), label=method, **style[method])
     paths.append(save(fig, ax, "average rank (lower is better)", "Average rank over held-out datasets and seeds",
                       f"{prefix}_rank.png"))
     return paths
