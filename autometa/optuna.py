@@ -121,7 +121,7 @@ def _canonical(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class MetaSampler:
-    """Experimental: a sampler that keeps using the surrogate after the warm-start trials.
+    """A sampler that keeps using the surrogate after the warm-start trials.
 
     Wraps a base sampler (multivariate TPE by default). Whenever the base sampler proposes a
     whole configuration (``sample_relative``), it is asked ``n_candidates`` times and the
@@ -131,7 +131,11 @@ class MetaSampler:
     space) come from the base sampler unchanged. Needs a meta-model fitted with
     ``method="surrogate"``.
 
-    Not yet measured against warm-started and cold TPE (see the issue); do not rely on it.
+    Measured in the discrete benchmark (280 datasets x 5 seeds, leakage-free; see
+    ``benchmarks/results/metasampler_ablation_lightgbm.md``): after the same 5 warm-start trials,
+    its mean regret at 20 / 30 / 50 trials is 0.0115 / 0.0086 / 0.0058 against 0.0130 / 0.0099 /
+    0.0069 for the same TPE without the screening (paired 95% intervals exclude 0), and 0.0239 /
+    0.0162 / 0.0099 for cold TPE. It costs about 5x TPE's time per trial (8 candidates each).
     """
 
     def __new__(cls, *args: Any, **kwargs: Any):

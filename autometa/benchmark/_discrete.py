@@ -169,12 +169,12 @@ def _tpe(fold, held, pool, budget, seed):
     return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), [])
 
 
-def _autometa_tpe_on(features: str, multivariate: bool = False) -> Callable:
+def _autometa_tpe_on(features: str) -> Callable:
     def run(fold, held, pool, budget, seed):
         import optuna
 
         start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
-        return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed, multivariate=multivariate), start)
+        return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), start)
 
     return run
 
@@ -207,9 +207,6 @@ for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
     METHODS[f"autometa{_suffix}+tpe"] = _autometa_tpe_on(_features)
     METHODS[f"autometa{_suffix}+metasampler"] = _autometa_metasampler_on(_features)
-# MetaSampler's own base sampler without the surrogate's screening: the control that tells what
-# the screening adds.
-METHODS["autometa+tpe-multivariate"] = _autometa_tpe_on("handcrafted", multivariate=True)
 DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa", "autometa-d2v", "autometa-both"}
 
 
