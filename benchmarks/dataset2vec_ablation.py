@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+
+from autometa.benchmark._metrics import paired_difference
 
 BUDGETS = (1, 3, 5, 10)
 
@@ -25,12 +26,7 @@ BUDGETS = (1, 3, 5, 10)
 def paired(table: pd.DataFrame, variant: str, base: str, k: int) -> dict:
     wide = table.pivot(index="dataset", columns="method", values=f"regret@{k}")
     difference = (wide[variant] - wide[base]).dropna().to_numpy()
-    rng = np.random.default_rng(0)
-    means = [rng.choice(difference, difference.size).mean() for _ in range(2000)]
-    return {"variant": variant, "against": base, "k": k, "mean difference": difference.mean(),
-            "95% low": np.quantile(means, 0.025), "95% high": np.quantile(means, 0.975),
-            "better on": int((difference < -1e-9).sum()), "worse on": int((difference > 1e-9).sum()),
-            "datasets": difference.size}
+    return {"variant": variant, "against": base, "k": k, **paired_difference(difference), "datasets": difference.size}
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from autometa.benchmark._metrics import paired_difference
 from autometa.benchmark._report import curves_from_runs
 
 BUDGETS = (10, 15, 20, 30, 40, 50)
@@ -40,14 +40,9 @@ def main() -> None:
         for k in BUDGETS:
             difference = (per_dataset.loc[(slice(None), k), "autometa+metasampler"]
                           - per_dataset.loc[(slice(None), k), peer]).to_numpy()
-            rng = np.random.default_rng(0)
-            means = [rng.choice(difference, difference.size).mean() for _ in range(2000)]
             rows.append({"against": peer, "trials": k,
                          "metasampler": per_dataset.loc[(slice(None), k), "autometa+metasampler"].mean(),
-                         "peer": per_dataset.loc[(slice(None), k), peer].mean(),
-                         "difference": difference.mean(), "95% low": np.quantile(means, 0.025),
-                         "95% high": np.quantile(means, 0.975),
-                         "better on": int((difference < -1e-9).sum()), "worse on": int((difference > 1e-9).sum())})
+                         "peer": per_dataset.loc[(slice(None), k), peer].mean(), **paired_difference(difference)})
     frame = pd.DataFrame(rows)
     lines = [f"# MetaSampler ablation: {args.space}", "", __doc__.split("\n\n")[1].replace("\n", " "), "",
              f"Command: `python benchmarks/metasampler_ablation.py --results {args.results}`", "",

@@ -46,3 +46,15 @@ def trials_to_reach(reference_curve: np.ndarray, target: float) -> float:
     at k trials is ``trials_to_reach(cold_tpe, target) / k``."""
     reached = np.flatnonzero(np.asarray(reference_curve) <= target + 1e-12)
     return float(reached[0] + 1) if reached.size else float("inf")
+
+
+def paired_difference(difference: np.ndarray, resamples: int = 2000, seed: int = 0,
+                      tolerance: float = 1e-9) -> dict[str, float]:
+    """Mean of per-dataset differences (a method minus its peer) with a 95% bootstrap interval
+    over datasets, and on how many datasets the difference is negative (better) or positive."""
+    difference = np.asarray(difference, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = [rng.choice(difference, difference.size).mean() for _ in range(resamples)]
+    return {"difference": float(difference.mean()), "95% low": float(np.quantile(means, 0.025)),
+            "95% high": float(np.quantile(means, 0.975)), "better on": int((difference < -tolerance).sum()),
+            "worse on": int((difference > tolerance).sum())}

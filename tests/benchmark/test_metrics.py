@@ -38,3 +38,14 @@ def test_trials_to_reach():
     assert trials_to_reach(cold, 0.2) == 3.0
     assert trials_to_reach(cold, 0.5) == 1.0
     assert trials_to_reach(cold, 0.01) == float("inf")
+
+
+def test_paired_difference_by_hand():
+    from autometa.benchmark._metrics import paired_difference
+
+    result = paired_difference(np.array([-1.0, 0.0, 1.0, -2.0]))
+    assert result["difference"] == pytest.approx(-0.5)
+    assert (result["better on"], result["worse on"]) == (2, 1)
+    assert -2.0 <= result["95% low"] <= -0.5 <= result["95% high"] <= 1.0
+    constant = paired_difference(np.full(10, 0.25))
+    assert constant["95% low"] == constant["95% high"] == pytest.approx(0.25)
