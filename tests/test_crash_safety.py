@@ -82,7 +82,9 @@ def test_collect_survives_twenty_random_kills(corpus_path, tmp_path):
 @pytest.mark.slow
 def test_tune_survives_twenty_random_kills(corpus_path, tmp_path):
     url = f"sqlite:///{tmp_path / 'tune.db'}"
-    trials = 120  # enough work that a run is still going when it is killed, on a fast machine too
+    # Enough work that runs are still going when killed: in a clean CI run 120 trials were all done
+    # after 17 kills, so later runs finished before their kill.
+    trials = 400
     command = [sys.executable, "-m", "autometa.cli", "tune", str(corpus_path / "credit_g.tsv.gz"), "--trials", str(trials),
                "--no-warm-start", "--storage", url, "--quiet", "--out", str(tmp_path / "best.json")]
     rng = random.Random(1)
