@@ -135,7 +135,7 @@ class MetaSampler:
     ``benchmarks/results/metasampler_ablation_lightgbm.md``): after the same 5 warm-start trials,
     its mean regret at 20 / 30 / 50 trials is 0.0115 / 0.0086 / 0.0058 against 0.0130 / 0.0099 /
     0.0069 for the same TPE without the screening (paired 95% intervals exclude 0), and 0.0239 /
-    0.0162 / 0.0099 for cold TPE. It costs about 5x TPE's time per trial (8 candidates each).
+    0.0162 / 0.0099 for cold TPE. It costs about 6x TPE's sampling time (8 candidates per trial).
     """
 
     def __new__(cls, *args: Any, **kwargs: Any):
