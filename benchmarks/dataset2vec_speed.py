@@ -31,7 +31,7 @@ from autometa.encoder import corpus_tables, default_encoder_path, load_encoder, 
 
 def training_throughput(tables, groups, device: str, steps: int) -> dict:
     encoder = make_encoder(device=device, steps=1, epochs=1)
-    encoder.fit(dict(list(tables.items())), groups)  # builds the network; one warm-up epoch of one step
+    encoder.fit(tables, groups)  # builds the network; one warm-up epoch of one step
     rng = np.random.default_rng(0)
     names = sorted(tables)
     optimizer = torch.optim.Adam(encoder.net_.parameters(), lr=1e-3)
