@@ -228,6 +228,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from autometa.benchmark import LIVE_METHODS, METHODS, flaml_configs, run_discrete, run_live, write_report
+    from autometa.benchmark._report import merge_curves, read_report
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaData
 
@@ -272,8 +273,13 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         notes = ("Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
                  "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py.")
     prefix = args.prefix or f"benchmark_{args.mode}_{args.space}"
+    commands = [command]
+    if args.merge:
+        old_curves, old_errors, old_commands = read_report(args.out, prefix)
+        curves, errors = merge_curves(old_curves, curves, old_errors, errors)
+        commands = old_commands + commands
     paths = write_report(curves, errors, args.out, prefix, title=f"autometa benchmark: {args.mode}, {args.space}",
-                         command=command, notes=notes)
+                         command=commands, notes=notes)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -390,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     bench.add_argument("--out", default="benchmark-results")
     bench.add_argument("--prefix", help="file name prefix (default: benchmark_<mode>_<space>)")
+    bench.add_argument("--merge", action="store_true",
+                       help="add these methods to the runs already in OUT (same datasets, folds, seeds and budget); "
+                            "the report covers all of them")
     bench.add_argument("--command-line", help=argparse.SUPPRESS)
     bench.add_argument("--quiet", action="store_true")
     bench.set_defaults(run=_cmd_benchmark)

@@ -8,7 +8,9 @@ The collector that creates a study enqueues the whole pool as WAITING trials, ea
 its ``config_id``; collectors then pop waiting trials, which the storage hands to exactly one
 of them. Trials send heartbeats: the RUNNING trial of a killed collector goes stale after the
 grace period, is marked FAIL, and is re-enqueued by Optuna's ``RetryHeartbeatStaleTrialCallback``, so a
-re-run of the same command finishes the work with nothing lost. A configuration counts as done
+re-run of the same command finishes the work with nothing lost. A collector killed before its
+trial's first heartbeat leaves a RUNNING trial with no heartbeat at all; it is failed and
+re-enqueued the same way once it is older than the grace period. A configuration counts as done
 when a trial carries its ``config_id`` and a ``result`` (set by the objective, also for a fit
 that failed); the export keeps exactly one such trial per configuration.
 
@@ -157,6 +159,44 @@ def _requeue_unfinished(study, pool: list[dict]) -> bool:
     return bool(retry)
 
 
+def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> list[int]:
+    """Fail and re-enqueue RUNNING trials that are older than the grace period and never sent a
+    heartbeat: a collector killed between taking a trial and its first heartbeat leaves one.
+
+    Optuna's ``fail_stale_trials`` only looks at trials that have a heartbeat row, so without
+    this a re-run would wait for such a trial forever. A live collector sends its first heartbeat
+    within milliseconds of taking a trial, so a trial without one after ``GRACE_SECONDS`` is dead.
+    Returns the ids of the trials this call failed (another collector may fail them first).
+    """
+    import datetime
+
+    import optuna
+    import sqlalchemy
+
+    storage = study._storage  # Optuna's cache in front of `rdb_storage`: state changes go through it
+    cutoff = datetime.datetime.now() - datetime.timedelta(seconds=GRACE_SECONDS)
+    old = {t._trial_id: t for t in running if t.datetime_start is not None and t.datetime_start < cutoff}
+    if not old:
+        return []
+    query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids").bindparams(
+        sqlalchemy.bindparam("ids", expanding=True))
+    with rdb_storage.engine.connect() as connection:
+        beating = {row[0] for row in connection.execute(query, {"ids": list(old)})}
+    failed = []
+    for trial_id in sorted(set(old) - beating):
+        try:
+            if storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # finished or failed by someone else meanwhile
+    if failed:
+        # The same callback that re-enqueues trials gone stale (RetryHeartbeatStaleTrialCallback).
+        callback = storage.get_heartbeat_stale_trial_callback()
+        for trial_id in failed:
+            callback(study, storage.get_trial(trial_id))
+    return failed
+
+
 def _objective(space, dataset, protocol, folds) -> Callable:
     import optuna
 
@@ -227,6 +267,7 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 optuna.storages.fail_stale_trials(study)
+            _fail_trials_that_never_beat(study, storage, running)
             time.sleep(min(5.0, HEARTBEAT_SECONDS))
             continue
         study.optimize(objective, n_trials=1, gc_after_trial=False)

@@ -245,3 +245,38 @@ def test_pool_left_half_enqueued_by_a_dead_creator_is_completed(corpus_path, tmp
     collect(plan, names=["iris"], progress=False)
     table = KnowledgeBase(plan.out).evaluations("lightgbm")
     assert table["config_id"].tolist() == [0, 1, 2, 3, 4] and np.isfinite(table["score"]).all()
+
+
+def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_path, monkeypatch):
+    """A collector killed between taking a trial and its first heartbeat leaves a RUNNING trial
+    with no heartbeat row, which Optuna's fail_stale_trials never fails: the rerun must not wait
+    for it forever."""
+    import optuna
+
+    import autometa.collect as collect_module
+    from autometa.collect import _open_study
+    from autometa.datasets import load_corpus
+    from autometa.spaces import get_space
+
+    monkeypatch.setattr(collect_module, "GRACE_SECONDS", 1)
+    monkeypatch.setattr(collect_module, "HEARTBEAT_SECONDS", 1)
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=3)
+    dataset = next(load_corpus(plan.corpus, names=["iris"]))
+    study = _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        orphan = study.ask()  # RUNNING, and no heartbeat is ever sent for it
+    assert orphan.user_attrs["config_id"] == 0
+    time.sleep(1.5)
+    done = {}
+    worker = __import__("threading").Thread(target=lambda: done.update(r=collect(plan, names=["iris"], progress=False)),
+                                            daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the collector waits forever for a trial that never sent a heartbeat"
+    assert done["r"][0]["status"] == "exported", done["r"]
+    table = KnowledgeBase(plan.out).evaluations("lightgbm")
+    assert table["config_id"].tolist() == [0, 1, 2, 3] and np.isfinite(table["score"]).all()
+    states = [t.state for t in optuna.load_study(study_name=study.study_name, storage=plan.storage).trials
+              if t.user_attrs.get("config_id") == 0]
+    assert states.count(optuna.trial.TrialState.FAIL) == 1 and states.count(optuna.trial.TrialState.COMPLETE) == 1

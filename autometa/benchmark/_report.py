@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from autometa.benchmark._metrics import average_rank, trials_to_reach, win_tie_loss
+from autometa.exceptions import DataError
 
 REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
@@ -50,13 +51,20 @@ def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (
     return pd.DataFrame(rows).T
 
 
-def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, command: str, notes: str = "",
+def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, command: str | Sequence[str],
+                     notes: str = "",
                      focus: str = "autometa") -> str:
     budgets = [b for b in REPORT_BUDGETS if b <= curves["budget"].max()]
     means = mean_curves(curves).loc[budgets]
     ranks = average_rank(curves).loc[budgets]
     order = list(ranks.loc[budgets[-1]].sort_values().index)
-    lines = [f"# {title}", "", f"Command: `{command}`", ""]
+    commands = [command] if isinstance(command, str) else list(command)
+    if len(commands) == 1:
+        lines = [f"# {title}", "", f"Command: `{commands[0]}`", ""]
+    else:
+        lines = [f"# {title}", "", "Commands (one report: each run adds its methods to the runs before it, "
+                 "with the same datasets, folds, seeds and budget):", ""]
+        lines += [f"- `{c}`" for c in commands] + [""]
     if notes:
         lines += [notes, ""]
     lines += [f"{curves['dataset'].nunique()} datasets, {curves['seed'].nunique()} seeds, "
@@ -150,7 +158,7 @@ def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, prefix: str, *, title: str,
-                 command: str, notes: str = "") -> list[Path]:
+                 command: str | Sequence[str], notes: str = "") -> list[Path]:
     """Writes ``<prefix>.csv.gz`` (every run: :func:`runs_table`), ``<prefix>_errors.csv``, the
     markdown summary and the figures."""
     out = Path(out)
@@ -165,3 +173,37 @@ def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, pr
         paths[2].write_text(paths[2].read_text() + f"\nNo figures: {error} (pip install matplotlib).\n")
     return paths
 
+
+
+def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """(curves, errors, commands) of a report that :func:`write_report` wrote."""
+    out = Path(out)
+    runs_path = out / f"{prefix}.csv.gz"
+    if not runs_path.is_file():
+        raise DataError(f"No benchmark runs to merge with at {runs_path}: run without --merge first.")
+    errors_path = out / f"{prefix}_errors.csv"
+    errors = pd.read_csv(errors_path) if errors_path.is_file() and errors_path.stat().st_size > 1 else pd.DataFrame(
+        columns=["dataset", "method", "error"])
+    commands = []
+    summary = out / f"{prefix}.md"
+    for line in (summary.read_text().splitlines() if summary.is_file() else []):
+        if line.startswith("## "):
+            break
+        for lead in ("Command: `", "- `"):
+            if line.startswith(lead) and line.endswith("`"):
+                commands.append(line[len(lead):-1])
+    return curves_from_runs(pd.read_csv(runs_path)), errors, commands
+
+
+def merge_curves(old: pd.DataFrame, new: pd.DataFrame, old_errors: pd.DataFrame,
+                 new_errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs of ``new`` plus those of ``old`` for methods ``new`` does not have (a method in both
+    is replaced by its new runs). Both must cover the same datasets, seeds and budgets."""
+    for column in ("dataset", "seed", "budget"):
+        if set(old[column]) != set(new[column]):
+            raise DataError(f"Cannot merge benchmark runs with different {column}s: run the new methods with "
+                            f"the same --seeds, --budget and datasets as the runs they are added to.")
+    rerun = set(new["method"])
+    curves = pd.concat([old[~old["method"].isin(rerun)], new], ignore_index=True)
+    errors = pd.concat([old_errors[~old_errors["method"].isin(rerun)], new_errors], ignore_index=True)
+    return curves.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True), errors

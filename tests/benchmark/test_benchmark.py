@@ -118,3 +118,21 @@ def test_benchmark_bad_requests(metadata, capsys):
     assert main(["benchmark", "--location", str(kb_folder), "--methods", "nope", "--quiet"]) == 2
     assert "Unknown benchmark methods ['nope']" in capsys.readouterr().err
     assert main(["benchmark", "--mode", "live", "--location", str(kb_folder), "--quiet"]) == 2
+
+
+def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
+    _, _, kb_folder = metadata
+    common = ["benchmark", "--location", str(kb_folder), "--budget", "5", "--seeds", "2", "--folds", "4",
+              "--members", "2", "--out", str(tmp_path), "--quiet"]
+    assert main([*common, "--methods", "random", "knn", "autometa", "--prefix", "both"]) == 0
+    assert main([*common, "--methods", "random", "knn", "--prefix", "merged"]) == 0
+    assert main([*common, "--methods", "autometa", "--prefix", "merged", "--merge"]) == 0
+    merged = pd.read_csv(tmp_path / "merged.csv.gz").sort_values(["dataset", "seed", "method"], ignore_index=True)
+    together = pd.read_csv(tmp_path / "both.csv.gz").sort_values(["dataset", "seed", "method"], ignore_index=True)
+    pd.testing.assert_frame_equal(merged, together)  # deterministic methods: one run or two, the same runs
+    summary = (tmp_path / "merged.md").read_text()
+    assert summary.count("\n- `autometa ") == 2
+    # a different protocol cannot be merged
+    other_budget = [a if a != "5" else "4" for a in common]
+    assert main([*other_budget, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
+    assert main([*common, "--methods", "portfolio", "--prefix", "nothing-yet", "--merge"]) == 2
