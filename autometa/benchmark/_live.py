@@ -74,6 +74,17 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
     params = kb.manifest(space)["space"]["params"]
     protocol = Protocol(folds=folds, max_rows=max_rows, seed=0)
     runs, errors = [], []
+    loaded: dict[str, Any] = {}
+
+    def d2v_inputs() -> tuple[pd.DataFrame, Any]:
+        """The knowledge base's embeddings and the shipped encoder, read once a run."""
+        if "encoder" not in loaded:
+            from autometa.encoder import load_encoder
+
+            loaded["embeddings"] = kb.embeddings()[0]
+            loaded["encoder"] = load_encoder("default", device="cpu")
+        return loaded["embeddings"], loaded["encoder"]
+
     for source in datasets:
         dataset = load_dataset(source, target=target)
         if dataset.task not in search_space.tasks:
@@ -97,17 +108,16 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
             if group is not None:
                 raise MethodUnavailable(D2V_SEEN)
             try:
-                from autometa.encoder import load_encoder
-
-                embeddings, _ = kb.embeddings()
-                embedding = load_encoder("default", device="cpu").transform(dataset)
+                embeddings, encoder = d2v_inputs()
             except DataError as error:
                 raise MethodUnavailable(str(error)) from error
+            if "d2v-embedding" not in models:  # this dataset's embedding: once for every method and seed
+                models["d2v-embedding"] = encoder.transform(dataset)
             if ("d2v", features) not in models:
                 seen = dataclasses.replace(train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets)))
                 models[("d2v", features)] = MetaModel(space, autometa_method, members=members,
                                                       features=features).fit(seen, params)
-            return models[("d2v", features)], pd.concat([values, embedding])
+            return models[("d2v", features)], pd.concat([values, models["d2v-embedding"]])
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
 

@@ -88,6 +88,31 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path):
     assert all(p.is_file() for p in paths)
 
 
+def test_live_dataset2vec_methods_load_the_encoder_once(metadata, corpus_path, tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    import shutil
+
+    import autometa.encoder as encoder_module
+    from autometa.encoder import build_embedding_table
+
+    _, _, kb_folder = metadata
+    kb = shutil.copytree(kb_folder, tmp_path / "kb")
+    build_embedding_table(kb, corpus_path, progress=False)
+    loads = []
+    real = encoder_module.load_encoder
+    monkeypatch.setattr(encoder_module, "load_encoder", lambda *a, **k: loads.append(a) or real(*a, **k))
+    methods = ["autometa-d2v", "autometa-both"]
+    curves, errors = run_live([corpus_path / "haberman.tsv.gz", corpus_path / "tae.tsv.gz"], methods=methods,
+                              budget=3, seeds=2, knowledge_base=KnowledgeBase(kb), members=2, autometa_method="knn")
+    assert len(errors) == 0 and set(curves["method"]) == set(methods)
+    assert len(curves) == 2 * 2 * 2 * 3 and curves["regret"].between(0, 1).all()
+    assert len(loads) == 1  # one encoder for 2 datasets x 2 methods x 2 seeds
+    # a dataset of the knowledge base was seen by the shipped encoder: reported, not run
+    _, errors = run_live([corpus_path / "iris.tsv.gz"], methods=["autometa-d2v"], budget=2,
+                         knowledge_base=KnowledgeBase(kb), members=2, autometa_method="knn")
+    assert errors["method"].tolist() == ["autometa-d2v"]
+
+
 def test_benchmark_cli_writes_csv_markdown_and_figures(metadata, tmp_path, capsys):
     _, _, kb_folder = metadata
     code = main(["benchmark", "--location", str(kb_folder), "--methods", "random", "tpe", "knn", "autometa",
