@@ -1,7 +1,8 @@
 """What the MetaSampler adds: paired comparison on the discrete benchmark's runs.
 
 The MetaSampler wraps multivariate TPE and screens its candidates with the meta-model's
-surrogate. Its base alone is ``autometa+tpe`` of the same benchmark run: Optuna 5's
+surrogate. Its base alone is ``autometa+tpe`` of the same benchmark run (``autometa-d2v+tpe``
+and ``autometa-both+tpe`` for the variants on Dataset2Vec and combined metafeatures): Optuna 5's
 ``TPESampler(seed=...)`` is multivariate by default, so both samplers are the same TPE with the
 same seed after the same 5 warm-start suggestions, and differ only by the screening (identical
 up to TPE's 10 startup trials). Compared per dataset at the same budget: mean difference of
@@ -25,6 +26,7 @@ from autometa.benchmark._metrics import paired_difference
 from autometa.benchmark._report import curves_from_runs
 
 BUDGETS = (10, 15, 20, 30, 40, 50)
+VARIANTS = ("autometa", "autometa-d2v", "autometa-both")
 
 
 def main() -> None:
@@ -36,13 +38,15 @@ def main() -> None:
     curves = curves_from_runs(pd.read_csv(results / f"benchmark_discrete_{args.space}.csv.gz"))
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().unstack("method")
     rows = []
-    for peer in ("autometa+tpe", "tpe"):
-        for k in BUDGETS:
-            difference = (per_dataset.loc[(slice(None), k), "autometa+metasampler"]
-                          - per_dataset.loc[(slice(None), k), peer]).to_numpy()
-            rows.append({"against": peer, "trials": k,
-                         "metasampler": per_dataset.loc[(slice(None), k), "autometa+metasampler"].mean(),
-                         "peer": per_dataset.loc[(slice(None), k), peer].mean(), **paired_difference(difference)})
+    for variant in VARIANTS:  # handcrafted, Dataset2Vec and combined metafeatures, where they were run
+        sampler = f"{variant}+metasampler"
+        if sampler not in per_dataset.columns:
+            continue
+        for peer in (f"{variant}+tpe", "tpe"):
+            for k in BUDGETS:
+                ours, theirs = per_dataset.loc[(slice(None), k), sampler], per_dataset.loc[(slice(None), k), peer]
+                rows.append({"metasampler": sampler, "against": peer, "trials": k, "mean": ours.mean(),
+                             "peer_mean": theirs.mean(), **paired_difference((ours - theirs).to_numpy())})
     frame = pd.DataFrame(rows)
     lines = [f"# MetaSampler ablation: {args.space}", "", __doc__.split("\n\n")[1].replace("\n", " "), "",
              f"Command: `python benchmarks/metasampler_ablation.py --results {args.results}`", "",
