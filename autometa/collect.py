@@ -165,7 +165,9 @@ def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> list[int]
 
     Optuna's ``fail_stale_trials`` only looks at trials that have a heartbeat row, so without
     this a re-run would wait for such a trial forever. A live collector sends its first heartbeat
-    within milliseconds of taking a trial, so a trial without one after ``GRACE_SECONDS`` is dead.
+    within milliseconds of taking a trial, so a trial without one after ``GRACE_SECONDS`` is dead
+    (trial start times come from the clock of the collector that took the trial: collectors on
+    several machines must have clocks that agree to well within the grace period).
     Returns the ids of the trials this call failed (another collector may fail them first).
     """
     import datetime
