@@ -227,8 +227,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     from tqdm.auto import tqdm
 
-    from autometa.benchmark import LIVE_METHODS, METHODS, flaml_configs, run_discrete, run_live, write_report
-    from autometa.benchmark._report import merge_curves, read_report
+    from autometa.benchmark import (LIVE_METHODS, METHODS, flaml_configs, merge_curves, read_report, run_discrete,
+                                    run_live, write_report)
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaData
 

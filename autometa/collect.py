@@ -159,7 +159,7 @@ def _requeue_unfinished(study, pool: list[dict]) -> bool:
     return bool(retry)
 
 
-def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> list[int]:
+def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> None:
     """Fail and re-enqueue RUNNING trials that are older than the grace period and never sent a
     heartbeat: a collector killed between taking a trial and its first heartbeat leaves one.
 
@@ -168,7 +168,7 @@ def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> list[int]
     within milliseconds of taking a trial, so a trial without one after ``GRACE_SECONDS`` is dead
     (trial start times come from the clock of the collector that took the trial: collectors on
     several machines must have clocks that agree to well within the grace period).
-    Returns the ids of the trials this call failed (another collector may fail them first).
+    Another collector may fail the same trial first; only one of them re-enqueues it.
     """
     import datetime
 
@@ -177,26 +177,21 @@ def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> list[int]
 
     storage = study._storage  # Optuna's cache in front of `rdb_storage`: state changes go through it
     cutoff = datetime.datetime.now() - datetime.timedelta(seconds=GRACE_SECONDS)
-    old = {t._trial_id: t for t in running if t.datetime_start is not None and t.datetime_start < cutoff}
+    old = {t._trial_id for t in running if t.datetime_start is not None and t.datetime_start < cutoff}
     if not old:
-        return []
+        return
     query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids").bindparams(
         sqlalchemy.bindparam("ids", expanding=True))
     with rdb_storage.engine.connect() as connection:
-        beating = {row[0] for row in connection.execute(query, {"ids": list(old)})}
-    failed = []
-    for trial_id in sorted(set(old) - beating):
+        beating = {row[0] for row in connection.execute(query, {"ids": sorted(old)})}
+    # The same callback that re-enqueues trials gone stale (RetryHeartbeatStaleTrialCallback).
+    callback = storage.get_heartbeat_stale_trial_callback()
+    for trial_id in sorted(old - beating):
         try:
             if storage.set_trial_state_values(trial_id, state=optuna.trial.TrialState.FAIL):
-                failed.append(trial_id)
+                callback(study, storage.get_trial(trial_id))
         except optuna.exceptions.UpdateFinishedTrialError:
             pass  # finished or failed by someone else meanwhile
-    if failed:
-        # The same callback that re-enqueues trials gone stale (RetryHeartbeatStaleTrialCallback).
-        callback = storage.get_heartbeat_stale_trial_callback()
-        for trial_id in failed:
-            callback(study, storage.get_trial(trial_id))
-    return failed
 
 
 def _objective(space, dataset, protocol, folds) -> Callable:

@@ -3,13 +3,14 @@
 - :func:`run_discrete`: HPO-B-style, over the knowledge base (methods choose among a held-out
   dataset's evaluated pool; folds of near-duplicate groups; no model trained).
 - :func:`run_live`: real Optuna studies of real cross-validated fits on the datasets you give.
-- :func:`write_report`: the CSV of every run, a markdown summary, and PNG figures.
+- :func:`write_report`: the CSV of every run, a markdown summary, and PNG figures;
+  :func:`read_report` and :func:`merge_curves` add methods to an earlier report.
 """
 
 from autometa.benchmark._discrete import METHODS, MethodUnavailable, flaml_configs, run_discrete
 from autometa.benchmark._live import LIVE_METHODS, run_live
 from autometa.benchmark._metrics import average_rank, best_so_far_regret, trials_to_reach, win_tie_loss
-from autometa.benchmark._report import mean_curves, speed_up, summary_markdown, write_report
+from autometa.benchmark._report import mean_curves, merge_curves, read_report, speed_up, summary_markdown, write_report
 
 __all__ = [
     "LIVE_METHODS",
@@ -19,6 +20,8 @@ __all__ = [
     "best_so_far_regret",
     "flaml_configs",
     "mean_curves",
+    "merge_curves",
+    "read_report",
     "run_discrete",
     "run_live",
     "speed_up",

@@ -102,6 +102,7 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
         import metafeatures as mf
 
         values = mf.extract(dataset, random_state=0)
+        embedding: list[pd.Series] = []  # its Dataset2Vec embedding, once a Dataset2Vec method needs it
 
         def learned_model(features: str) -> tuple[MetaModel, pd.Series]:
             """A meta-model on the shipped embeddings, and this dataset's metafeatures + embedding."""
@@ -111,13 +112,13 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
                 embeddings, encoder = d2v_inputs()
             except DataError as error:
                 raise MethodUnavailable(str(error)) from error
-            if "d2v-embedding" not in models:  # this dataset's embedding: once for every method and seed
-                models["d2v-embedding"] = encoder.transform(dataset)
+            if not embedding:  # this dataset's embedding: once for every method and seed
+                embedding.append(encoder.transform(dataset))
             if ("d2v", features) not in models:
                 seen = dataclasses.replace(train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets)))
                 models[("d2v", features)] = MetaModel(space, autometa_method, members=members,
                                                       features=features).fit(seen, params)
-            return models[("d2v", features)], pd.concat([values, models["d2v-embedding"]])
+            return models[("d2v", features)], pd.concat([values, embedding[0]])
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
 

@@ -52,8 +52,7 @@ def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (
 
 
 def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, command: str | Sequence[str],
-                     notes: str = "",
-                     focus: str = "autometa") -> str:
+                     notes: str = "", focus: str = "autometa") -> str:
     budgets = [b for b in REPORT_BUDGETS if b <= curves["budget"].max()]
     means = mean_curves(curves).loc[budgets]
     ranks = average_rank(curves).loc[budgets]
@@ -174,7 +173,6 @@ def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, pr
     return paths
 
 
-
 def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """(curves, errors, commands) of a report that :func:`write_report` wrote."""
     out = Path(out)
@@ -182,8 +180,7 @@ def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFram
     if not runs_path.is_file():
         raise DataError(f"No benchmark runs to merge with at {runs_path}: run without --merge first.")
     errors_path = out / f"{prefix}_errors.csv"
-    errors = pd.read_csv(errors_path) if errors_path.is_file() and errors_path.stat().st_size > 1 else pd.DataFrame(
-        columns=["dataset", "method", "error"])
+    errors = pd.read_csv(errors_path) if errors_path.is_file() else pd.DataFrame(columns=["method", "dataset", "error"])
     commands = []
     summary = out / f"{prefix}.md"
     for line in (summary.read_text().splitlines() if summary.is_file() else []):
