@@ -59,4 +59,5 @@ def suggest(dataset: Any, *, n: int = 5, space: str = "lightgbm", metamodel: Any
     if data.task not in search_space.tasks:
         raise DataError(f"Search space {space!r} supports {list(search_space.tasks)}, not {data.task!r} tasks.")
     model = load_metamodel(metamodel, space)
+    model.check_task(data.task)
     return model.suggest_configs(model.describe(data), n, random_state=random_state)

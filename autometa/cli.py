@@ -361,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     sug.add_argument("--format", choices=["table", "json"], default="table")
     sug.set_defaults(run=_cmd_suggest)
 
-    tun = commands.add_parser("tune", help="an Optuna study of cross-validated LightGBM, warm-started")
+    tun = commands.add_parser("tune", help="an Optuna study of a search space's learner, cross-validated and warm-started")
     tun.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
     tun.add_argument("--target")
     tun.add_argument("--trials", type=int, default=50)

@@ -160,7 +160,11 @@ class _MetaSamplerMixin:
         self._model = load_metamodel(metamodel, space)
         if self._model.surrogate_ is None:
             raise DataError(f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}.")
-        self._metafeatures = metafeatures if metafeatures is not None else self._model.describe(load_dataset(dataset, target=target))
+        if metafeatures is None:
+            data = load_dataset(dataset, target=target)
+            self._model.check_task(data.task)
+            metafeatures = self._model.describe(data)
+        self._metafeatures = metafeatures
         self._defaults = self._model.configs_.loc[0].to_dict()
         self._n_candidates = n_candidates
 

@@ -129,8 +129,25 @@ class MetaModel:
         self.threshold_ = self._distance_threshold()
         self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state,
                                     objective=self.objective).fit(metadata) if self.method == "surrogate" else None
-        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(complete.configs)}
+        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(complete.configs),
+                            "datasets_by_task": metadata.tasks.value_counts().to_dict()}
         return self
+
+    @property
+    def tasks(self) -> list[str] | None:
+        """The task kinds of the datasets this meta-model learned from (None: not recorded)."""
+        counts = self.provenance_.get("datasets_by_task") or self.provenance_.get("knowledge_base", {}).get(
+            "datasets_by_task")
+        return sorted(counts) if counts else None
+
+    def check_task(self, task: str) -> None:
+        """Refuse a dataset of a task kind this meta-model never saw: its neighbours, scores and
+        portfolio would all come from another kind of problem."""
+        if self.tasks is not None and task not in self.tasks:
+            raise DataError(
+                f"This {self.space} meta-model learned from {', '.join(self.tasks)} datasets only, not {task}: its "
+                f"suggestions would come from another kind of problem. Use a space whose meta-model covers {task} "
+                "(autometa kb info lists the knowledge base), or fit one on such datasets (autometa metamodel fit).")
 
     def _distance_threshold(self) -> float:
         return fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)

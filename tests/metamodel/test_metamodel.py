@@ -73,10 +73,40 @@ def test_tampered_or_truncated_metamodel_json_is_refused(metadata, tmp_path):
         MetaModel.load(folder)
 
 
-def test_shipped_metamodel_passes_its_checksum():
+@pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting"])
+def test_shipped_metamodel_passes_its_checksum(space):
     from autometa._suggest import default_metamodel_path
 
-    assert MetaModel.load(default_metamodel_path("lightgbm")).portfolio_
+    assert MetaModel.load(default_metamodel_path(space)).portfolio_
+
+
+def test_shipped_hist_gradient_boosting_metamodel_suggests_for_classification_only(corpus_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    data = autometa.load_dataset(corpus_path / "credit_g.tsv.gz")
+    suggestions = autometa.suggest(data, space="hist_gradient_boosting", n=3)
+    assert len(suggestions) == 3 and "nearest datasets: credit_g" in suggestions[0].because
+    assert suggestions[0].params["early_stopping"] is False
+    rows = data.subsample(300, random_state=0)
+    model = HistGradientBoostingClassifier(**suggestions[0].params).fit(rows.X, rows.y)
+    assert model.score(rows.X, rows.y) > 0.7
+    with pytest.raises(DataError, match="learned from binary, multiclass datasets only, not regression"):
+        autometa.suggest(corpus_path / "1027_ESL.tsv.gz", space="hist_gradient_boosting")
+
+
+def test_a_task_kind_the_metamodel_never_saw_is_refused(metadata, corpus_path):
+    data, params, _ = metadata
+    classification = data.subset([d for d in data.datasets if data.tasks[d] != "regression"])
+    model = MetaModel("lightgbm", "knn").fit(classification, params)
+    assert model.tasks == ["binary", "multiclass"]
+    assert autometa.suggest(corpus_path / "diabetes.tsv.gz", metamodel=model, n=1)
+    with pytest.raises(DataError, match="learned from binary, multiclass datasets only, not regression"):
+        autometa.suggest(corpus_path / "1027_ESL.tsv.gz", metamodel=model)
+    from autometa.optuna import MetaSampler
+
+    surrogate = MetaModel("lightgbm", "surrogate", members=2).fit(classification, params)
+    with pytest.raises(DataError, match="not regression"):
+        MetaSampler(corpus_path / "1027_ESL.tsv.gz", metamodel=surrogate)
 
 
 def test_bad_requests_are_clear_errors(metadata, tmp_path):
