@@ -277,7 +277,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     if args.merge:
         old_curves, old_errors, old_commands = read_report(args.out, prefix)
         curves, errors = merge_curves(old_curves, curves, old_errors, errors)
-        commands = old_commands + commands
+        commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
     paths = write_report(curves, errors, args.out, prefix, title=f"autometa benchmark: {args.mode}, {args.space}",
                          command=commands, notes=notes)
     print("wrote " + ", ".join(str(p) for p in paths))

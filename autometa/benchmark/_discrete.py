@@ -13,7 +13,9 @@ Protocol
   (dataset, seed, method, budget). A method that stops proposing (defaults, FLAML: one
   configuration each) keeps its last regret for the larger budgets.
 - Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
-  and the samplers built on TPE.
+  and the samplers built on TPE. Random search draws its order from (seed, dataset name), so
+  each dataset gets its own draws: one permutation of the (shared) pool ids per seed for every
+  dataset would make its mean curve an average over only `seeds` random orders.
 - The ``autometa-d2v*`` and ``autometa-both*`` methods read Dataset2Vec embeddings (alone, or with
   the handcrafted metafeatures) from an encoder trained without the fold's datasets
   (``fold_features``, :func:`autometa.encoder.cached_fold_embeddings`); the other methods read
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,7 +104,8 @@ class Pool:
 # -- methods: (fold, held-out, pool, budget, seed) -> config ids in evaluation order ------------
 
 def _random(fold, held, pool, budget, seed):
-    return [int(c) for c in np.random.default_rng(seed).permutation(pool.ids)[:budget]]
+    rng = np.random.default_rng([seed, zlib.crc32(held.dataset.encode())])  # crc32: stable across processes
+    return [int(c) for c in rng.permutation(pool.ids)[:budget]]
 
 
 def _defaults(fold, held, pool, budget, seed):

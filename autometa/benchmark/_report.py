@@ -164,6 +164,9 @@ def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, pr
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{prefix}.csv.gz", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
     runs_table(curves).to_csv(paths[0], index=False, float_format="%.5g")
+    # Summarize what the CSV holds, not the unrounded values: otherwise ties in the tables
+    # depend on whether runs were merged from the CSV or computed in this process.
+    curves = curves_from_runs(pd.read_csv(paths[0]))
     errors.to_csv(paths[1], index=False)
     paths[2].write_text(summary_markdown(curves, errors, title=title, command=command, notes=notes))
     try:

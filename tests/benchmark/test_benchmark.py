@@ -130,6 +130,21 @@ def test_benchmark_cli_writes_csv_markdown_and_figures(metadata, tmp_path, capsy
     assert not speed_up(curves).empty
 
 
+def test_random_search_draws_a_different_order_on_each_dataset(metadata):
+    data, params, _ = metadata
+    curves, _ = run_discrete(data, params, methods=["random"], budget=3, seeds=2, folds=4)
+    again, _ = run_discrete(data, params, methods=["random"], budget=3, seeds=2, folds=4)
+    pd.testing.assert_frame_equal(curves, again)
+    first = curves[curves["budget"] == 1].pivot(index="dataset", columns="seed", values="regret")
+    # One shared permutation per seed would give every dataset the same first configuration.
+    from autometa.benchmark._discrete import Pool, _random
+
+    pool = Pool(data.configs, params)
+    held = [type("Held", (), {"dataset": d})() for d in data.datasets]
+    orders = {tuple(_random(None, h, pool, 3, seed=0)) for h in held}
+    assert len(orders) > len(held) // 2 and first.notna().all().all()
+
+
 def test_runs_table_round_trips(metadata):
     data, params, _ = metadata
     curves, _ = run_discrete(data, params, methods=["random", "knn"], budget=4, seeds=2, folds=4)
@@ -157,6 +172,10 @@ def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
     pd.testing.assert_frame_equal(merged, together)  # deterministic methods: one run or two, the same runs
     summary = (tmp_path / "merged.md").read_text()
     assert summary.count("\n- `autometa ") == 2
+    # The tables (ties included) are those of the single run: both summarize the same CSV.
+    tables = summary[summary.index("\n## "):]
+    both = (tmp_path / "both.md").read_text()
+    assert tables == both[both.index("\n## "):]
     # a different protocol cannot be merged
     other_budget = [a if a != "5" else "4" for a in common]
     assert main([*other_budget, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
