@@ -239,7 +239,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
         shipped = default_metamodel_path(args.space) / "metamodel.json"
         args.autometa_method = json.loads(shipped.read_text())["method"] if shipped.is_file() else "surrogate"
-    command = "autometa " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if args.command_line is None else args.command_line
+    command = "autometa " + " ".join(shlex.quote(a) for a in args.argv) if args.command_line is None else args.command_line
     if args.mode == "discrete":
         metadata = MetaData.from_knowledge_base(kb, args.space)
         if args.limit:
@@ -458,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what the reports record as the command
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 0
