@@ -135,7 +135,24 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
             print(f"    failed dataset {name}: {reason}")
         print(f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
               f"{protocol['seed']}, metric {protocol['metric']}")
+        if args.location is None:
+            print(f"    {_shipped_metamodel_line(space)}")
     return 0
+
+
+def _shipped_metamodel_line(space: str) -> str:
+    """What `suggest --space SPACE` uses by default: the shipped meta-model, its method and data."""
+    from autometa._suggest import default_metamodel_path
+
+    path = default_metamodel_path(space) / "metamodel.json"
+    if not path.is_file():
+        return f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
+    document = json.loads(path.read_text())
+    provenance = document["provenance"]
+    counts = provenance.get("datasets_by_task") or provenance.get("knowledge_base", {}).get("datasets_by_task", {})
+    tasks = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+    return (f"shipped meta-model: {document['method']} on {document['features']} metafeatures, fitted on "
+            f"{provenance['datasets']} datasets ({tasks})")
 
 
 def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:

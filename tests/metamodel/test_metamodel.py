@@ -94,6 +94,17 @@ def test_shipped_hist_gradient_boosting_metamodel_suggests_for_classification_on
         autometa.suggest(corpus_path / "1027_ESL.tsv.gz", space="hist_gradient_boosting")
 
 
+def test_kb_info_names_the_shipped_metamodels(capsys):
+    from autometa.cli import main
+    from autometa.knowledge import KnowledgeBase
+
+    assert main(["kb", "info"]) == 0
+    out = capsys.readouterr().out
+    kb = KnowledgeBase().info()["spaces"]
+    assert out.count("shipped meta-model: knn_portfolio on handcrafted metafeatures, fitted on") == 2
+    assert f"fitted on {kb['lightgbm']['datasets']} datasets" in out
+
+
 def test_a_task_kind_the_metamodel_never_saw_is_refused(metadata, corpus_path):
     data, params, _ = metadata
     classification = data.subset([d for d in data.datasets if data.tasks[d] != "regression"])
