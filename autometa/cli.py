@@ -143,16 +143,15 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
 def _shipped_metamodel_line(space: str) -> str:
     """What `suggest --space SPACE` uses by default: the shipped meta-model, its method and data."""
     from autometa._suggest import default_metamodel_path
+    from autometa.metamodel import MetaModel
 
-    path = default_metamodel_path(space) / "metamodel.json"
-    if not path.is_file():
+    folder = default_metamodel_path(space)
+    if not (folder / "metamodel.json").is_file():
         return f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
-    document = json.loads(path.read_text())
-    provenance = document["provenance"]
-    counts = provenance.get("datasets_by_task") or provenance.get("knowledge_base", {}).get("datasets_by_task", {})
-    tasks = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
-    return (f"shipped meta-model: {document['method']} on {document['features']} metafeatures, fitted on "
-            f"{provenance['datasets']} datasets ({tasks})")
+    model = MetaModel.load(folder)
+    tasks = ", ".join(f"{n} {t}" for t, n in sorted(model.datasets_by_task.items()))
+    return (f"shipped meta-model: {model.method} on {model.features} metafeatures, fitted on "
+            f"{model.provenance_['datasets']} datasets ({tasks})")
 
 
 def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:

@@ -134,11 +134,16 @@ class MetaModel:
         return self
 
     @property
+    def datasets_by_task(self) -> dict[str, int]:
+        """How many datasets of each task kind this meta-model learned from ({}: not recorded;
+        models saved before fit recorded it have it under the knowledge base's provenance only)."""
+        return self.provenance_.get("datasets_by_task") or self.provenance_.get("knowledge_base", {}).get(
+            "datasets_by_task", {})
+
+    @property
     def tasks(self) -> list[str] | None:
         """The task kinds of the datasets this meta-model learned from (None: not recorded)."""
-        counts = self.provenance_.get("datasets_by_task") or self.provenance_.get("knowledge_base", {}).get(
-            "datasets_by_task")
-        return sorted(counts) if counts else None
+        return sorted(self.datasets_by_task) or None
 
     def check_task(self, task: str) -> None:
         """Refuse a dataset of a task kind this meta-model never saw: its neighbours, scores and
