@@ -8,7 +8,8 @@ Layout of a knowledge-base folder (the shipped one is ``autometa/data/kb``)::
                                 dataset's provenance, the protocol and package versions (JSON)
     <space>/manifest.json       rebuilt from those files: schema version, space (ranges,
                                 defaults, fingerprint), protocol, pool, package versions,
-                                datasets (task, OpenML id, near-duplicate group, failures)
+                                datasets (task, OpenML id, near-duplicate group, failures,
+                                cv_seconds: the summed time of its pool's cross-validations)
     metafeatures.parquet        handcrafted metafeatures of every dataset (full data)
 
 Files are written to a temporary name and renamed, so a file that exists is complete. No pickle.
@@ -174,6 +175,7 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
             "task": meta["task"], "openml_id": meta["openml_id"], "group": meta["group"],
             "fingerprint": meta["fingerprint"], "n_rows": meta["n_rows"], "n_features": meta["n_features"],
             "n_classes": meta["n_classes"], "failed_fits": meta["n_failed"], "file": path.name,
+            "cv_seconds": round(float(pd.read_parquet(path, columns=["fit_seconds"])["fit_seconds"].sum()), 1),
         }
     metafeature_file = Path(out) / "metafeatures.parquet"
     manifest = {
@@ -250,10 +252,20 @@ class KnowledgeBase:
                 "datasets": len(manifest["datasets"]), "datasets_by_task": tasks,
                 "configurations_per_dataset": manifest["pool"]["size"],
                 "failed_fits": sum(i["failed_fits"] for i in manifest["datasets"].values()),
+                "cv_seconds": _cv_seconds(manifest["datasets"].values()),
                 "failed_datasets": manifest.get("failed_datasets", {}),
                 "protocol": manifest["protocol"], "package_versions": manifest["package_versions"],
             }
         return summary
+
+
+def _cv_seconds(datasets) -> float | None:
+    """Summed cross-validation time of every evaluation (each ran on one thread, so these are
+    core-seconds); None for a manifest written before the time was recorded."""
+    seconds = [info.get("cv_seconds") for info in datasets]
+    if not seconds or any(s is None for s in seconds):
+        return None
+    return round(sum(seconds), 1)
 
 
 def build_metafeature_table(out: str | Path, corpus: str | Path, progress: bool = True) -> pd.DataFrame:

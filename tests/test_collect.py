@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from autometa.collect import Plan, collect, open_storage
@@ -131,6 +132,8 @@ def test_exported_datasets_are_skipped_and_described(corpus_path, tmp_path, caps
     info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
     assert info["datasets"] == 1 and info["configurations_per_dataset"] == 5
     assert info["datasets_by_task"] == {"multiclass": 1} and info["protocol"]["folds"] == 3
+    seconds = pd.read_parquet(Path(plan.out) / "lightgbm" / "iris.parquet")["fit_seconds"].sum()
+    assert info["cv_seconds"] > 0 and info["cv_seconds"] == pytest.approx(seconds, abs=0.06)
 
     from autometa.cli import main
 
@@ -138,7 +141,17 @@ def test_exported_datasets_are_skipped_and_described(corpus_path, tmp_path, caps
     described = json.loads(capsys.readouterr().out)
     assert described["spaces"]["lightgbm"]["failed_fits"] == 0
     assert main(["kb", "info", "--location", plan.out]) == 0
-    assert "lightgbm: 1 datasets (1 multiclass); 5 configurations each" in capsys.readouterr().out
+    assert "core-hours of cross-validation" in capsys.readouterr().out
+
+    # A manifest written before the time was recorded still describes, without a compute figure.
+    manifest_path = Path(plan.out) / "lightgbm" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["datasets"]["iris"]["cv_seconds"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]["cv_seconds"] is None
+    assert main(["kb", "info", "--location", plan.out]) == 0
+    out = capsys.readouterr().out
+    assert "lightgbm: 1 datasets (1 multiclass); 5 configurations each" in out and "core-hours" not in out
 
 
 def test_knowledge_base_files_are_self_describing(corpus_path, tmp_path):
