@@ -293,3 +293,20 @@ def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_p
     states = [t.state for t in optuna.load_study(study_name=study.study_name, storage=plan.storage).trials
               if t.user_attrs.get("config_id") == 0]
     assert states.count(optuna.trial.TrialState.FAIL) == 1 and states.count(optuna.trial.TrialState.COMPLETE) == 1
+
+
+def test_datasets_are_collected_cheapest_first_by_their_capped_size(corpus_path, tmp_path):
+    from autometa.collect import _cost, _dataset_names
+    from autometa.datasets import read_corpus_index
+
+    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
+                out=str(tmp_path / "kb"), n_configs=4)
+    names = _dataset_names(plan, None, "classification")
+    assert len(names) == 163 and names[0] != names[-1]
+    # sleep (105,908 rows, 13 features, 5 classes) is evaluated on 2,000 rows: cheaper than
+    # mfeat_factors (2,000 rows, 216 features, 10 classes), though larger on disk.
+    assert names.index("sleep") < names.index("mfeat_factors")
+    # A binary target needs one tree a round, like regression; k classes need k.
+    entries = {e.name: e for e in read_corpus_index(corpus_path)}
+    assert _cost(entries["adult"], 2000) == 2000 * 14 and _cost(entries["1027_ESL"], 2000) == 488 * 4
+    assert _cost(entries["iris"], 100) == 100 * 4 * 3
