@@ -1,0 +1,116 @@
+"""Should the meta-model's neighbours come from datasets of the same task kind only?
+
+The shipped meta-models pool every dataset of a space: a regression dataset's nearest neighbours
+may be classification datasets (scored by ROC-AUC, not R^2) and the other way round. This
+ablation runs the grouped leave-dataset-out validation of ``metamodel_validation.py`` (10 folds
+of near-duplicate groups, seed 0, handcrafted metafeatures) three ways for each method:
+
+- ``pooled``: as shipped, every training dataset;
+- ``family``: only training datasets of the held-out dataset's family (classification or
+  regression);
+- ``task``: only training datasets of its exact task kind (binary, multiclass, regression).
+
+The task kind of the held-out dataset is known to a user and leaks nothing about its scores.
+Reported: mean normalized regret of the best of the first k suggestions, and the paired
+difference against ``pooled`` (mean, normal 95% interval, datasets better / worse).
+
+Usage (what made benchmarks/results/task_family_ablation_<space>.*):
+
+    OMP_NUM_THREADS=1 python benchmarks/task_family_ablation.py --space lightgbm --out benchmarks/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from autometa.benchmark._report import markdown_table
+from autometa.knowledge import KnowledgeBase
+from autometa.metamodel import MetaData
+from autometa.metamodel._data import feature_view
+from autometa.metamodel._validation import knn_method, knn_portfolio_method, leave_group_out, portfolio_method
+
+BUDGETS = (1, 3, 5, 10, 20)
+KINDS = {
+    "family": lambda task: "regression" if task == "regression" else "classification",
+    "task": lambda task: task,
+}
+
+
+def restricted(method, tasks: pd.Series, kind):
+    """`method` fitted separately on each kind's training datasets; a held-out dataset (the
+    Series name of its metafeatures) is answered by the model of its own kind."""
+
+    def fit(train: MetaData):
+        kinds = train.tasks.map(kind)
+        fitted = {k: method(train.subset(list(kinds.index[kinds == k]))) for k in sorted(kinds.unique())}
+        return lambda metafeatures, n: fitted[kind(tasks.loc[metafeatures.name])](metafeatures, n)
+
+    return fit
+
+
+def paired(table: pd.DataFrame, method: str, baseline: str) -> list[dict]:
+    a = table[table.method == baseline].set_index("dataset")
+    b = table[table.method == method].set_index("dataset").loc[a.index]
+    rows = []
+    for k in BUDGETS:
+        d = b[f"regret@{k}"] - a[f"regret@{k}"]
+        half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
+        rows.append({"method": method, "against": baseline, "k": k, "mean_difference": d.mean(),
+                     "ci_low": d.mean() - half, "ci_high": d.mean() + half,
+                     "better": int((d < 0).sum()), "worse": int((d > 0).sum())})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--space", default="lightgbm")
+    parser.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+    metadata = MetaData.from_knowledge_base(KnowledgeBase(args.location), args.space)
+    columns = feature_view(list(metadata.metafeatures.columns), "handcrafted")
+    metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures[columns])
+    base = {"knn_portfolio": knn_portfolio_method, "portfolio": portfolio_method, "knn": knn_method}
+    methods = {}
+    for name, method in base.items():
+        methods[f"{name} pooled"] = method
+        for kind, key in KINDS.items():
+            methods[f"{name} {kind}"] = restricted(method, metadata.tasks, key)
+    start = time.perf_counter()
+    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds)
+    seconds = time.perf_counter() - start
+    regret = [f"regret@{k}" for k in BUDGETS]
+    overall = table.groupby("method", sort=False)[regret].mean()
+    by_task = table.groupby(["task", "method"], sort=False)[regret[:3]].mean()
+    tests = pd.DataFrame([row for name in base for kind in KINDS
+                          for row in paired(table, f"{name} {kind}", f"{name} pooled")])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / f"task_family_ablation_{args.space}.csv", index=False, float_format="%.5g")
+    tasks = metadata.tasks.value_counts().to_dict()
+    lines = [
+        f"# Neighbours of the same task kind only? ({args.space})", "",
+        f"Command: `OMP_NUM_THREADS=1 python benchmarks/task_family_ablation.py --space {args.space} "
+        f"--folds {args.folds} --out {args.out}` ({seconds:.0f} s).", "",
+        f"{len(metadata.datasets)} datasets ({', '.join(f'{n} {t}' for t, n in sorted(tasks.items()))}), "
+        f"{args.folds} folds of near-duplicate groups, handcrafted metafeatures. `pooled`: every training "
+        "dataset (as shipped); `family`: classification or regression only; `task`: the exact task kind only.",
+        "", "## Mean normalized regret of the best of the first k suggestions", "",
+        markdown_table(overall), "",
+        "## Paired difference against pooled (negative: restricting helps)", "",
+        markdown_table(tests, index=False), "",
+        "## By task kind (k = 1, 3, 5)", "", markdown_table(by_task.reset_index(), index=False), "",
+    ]
+    (out / f"task_family_ablation_{args.space}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
