@@ -10,18 +10,33 @@ from autometa.exceptions import DataError
 
 
 def default_metamodel_path(space: str) -> Path:
+    """The shipped meta-model that `suggest` and `warm_start` use for `space`."""
     return Path(str(resources.files("autometa") / "data" / "metamodel" / space))
 
 
-def load_metamodel(metamodel: Any, space: str):
-    """A MetaModel from "default" (shipped with the package), a folder, or a MetaModel."""
+def default_sampler_path(space: str) -> Path:
+    """The shipped surrogate meta-model that :class:`autometa.optuna.MetaSampler` uses for `space`
+    (where the benchmark showed it helps; see the README)."""
+    return Path(str(resources.files("autometa") / "data" / "sampler" / space))
+
+
+def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
+    """A MetaModel from "default" (shipped with the package for `role`: "suggest" or "sampler"),
+    a folder, or a MetaModel."""
     from autometa.metamodel import MetaModel
 
     if isinstance(metamodel, MetaModel):
         model = metamodel
     else:
-        folder = default_metamodel_path(space) if metamodel in (None, "default") else Path(metamodel)
+        shipped = metamodel in (None, "default")
+        folder = (default_sampler_path if role == "sampler" else default_metamodel_path)(space) if shipped \
+            else Path(metamodel)
         if not (folder / "metamodel.json").is_file():
+            if shipped and role == "sampler":
+                raise DataError(
+                    f"No surrogate meta-model ships for space {space!r}. Fit one (autometa metamodel fit --space "
+                    f"{space} --method surrogate --members 4 --out FOLDER) and pass FOLDER as metamodel= "
+                    "(autometa tune: --sampler-metamodel FOLDER), or use --sampler tpe.")
             raise DataError(
                 f"No meta-model at {str(folder)!r}. Pass metamodel= a folder written by MetaModel.save, or use "
                 "a space with a shipped default (see autometa kb info)."

@@ -140,20 +140,26 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
               f"{protocol['seed']}, metric {protocol['metric']}")
         if args.location is None:
             print(f"    {_shipped_metamodel_line(space)}")
+            sampler = _shipped_metamodel_line(space, role="sampler")
+            if sampler:
+                print(f"    {sampler}")
     return 0
 
 
-def _shipped_metamodel_line(space: str) -> str:
-    """What `suggest --space SPACE` uses by default: the shipped meta-model, its method and data."""
-    from autometa._suggest import default_metamodel_path
+def _shipped_metamodel_line(space: str, role: str = "suggest") -> str:
+    """What `suggest --space SPACE` (role "suggest") or the MetaSampler (role "sampler") uses by
+    default: the shipped meta-model, its method and data ("" for no shipped sampler)."""
+    from autometa._suggest import default_metamodel_path, default_sampler_path
     from autometa.metamodel import MetaModel
 
-    folder = default_metamodel_path(space)
+    folder = (default_sampler_path if role == "sampler" else default_metamodel_path)(space)
     if not (folder / "metamodel.json").is_file():
-        return f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
+        return "" if role == "sampler" else \
+            f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
     model = MetaModel.load(folder)
     tasks = ", ".join(f"{n} {t}" for t, n in sorted(model.datasets_by_task.items()))
-    return (f"shipped meta-model: {model.method} on {model.features} metafeatures, fitted on "
+    what = "shipped meta-model" if role == "suggest" else f"shipped MetaSampler surrogate ({model.members} members)"
+    return (f"{what}: {model.method} on {model.features} metafeatures, fitted on "
             f"{model.provenance_['datasets']} datasets ({tasks})")
 
 
@@ -216,11 +222,12 @@ def _cmd_tune(args: argparse.Namespace) -> int:
 
     result = tune(args.data, target=args.target, trials=args.trials, warm_start=args.warm_start,
                   storage=args.storage, space=args.space, metamodel=args.metamodel or "default",
-                  folds=args.folds, max_rows=args.max_rows, seed=args.random_state, progress=not args.quiet)
+                  folds=args.folds, max_rows=args.max_rows, seed=args.random_state, sampler=args.sampler,
+                  sampler_metamodel=args.sampler_metamodel or "default", progress=not args.quiet)
     out = Path(args.out or f"autometa-best-{result['dataset']}.json")
     out.write_text(json.dumps(result, indent=2))
     print(f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
-          f"(trial {result['best_trial']}); saved to {out}")
+          f"(trial {result['best_trial']}; sampler {result['sampler']}); saved to {out}")
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     return 0
 
@@ -389,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
     tun.add_argument("--space", default="lightgbm")
     tun.add_argument("--metamodel", help="meta-model folder (default: the shipped one)")
+    tun.add_argument("--sampler", choices=["auto", "tpe", "meta"], default="auto",
+                     help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate); "
+                          "auto: meta where the space ships a surrogate (lightgbm) and --warm-start is on")
+    tun.add_argument("--sampler-metamodel", help="surrogate meta-model folder for --sampler meta "
+                                                 "(default: the shipped one)")
     tun.add_argument("--folds", type=int, default=3)
     tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
     tun.add_argument("--random-state", type=int, default=0)

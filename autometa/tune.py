@@ -7,10 +7,20 @@ from typing import Any
 from autometa.exceptions import DataError
 
 
+SAMPLERS = ("auto", "tpe", "meta")
+
+
 def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: bool = True,
          storage: str | None = None, space: str = "lightgbm", metamodel: Any = "default", folds: int = 3,
-         max_rows: int | None = None, seed: int = 0, n_suggestions: int = 5, progress: bool = True) -> dict[str, Any]:
+         max_rows: int | None = None, seed: int = 0, n_suggestions: int = 5, sampler: str = "auto",
+         sampler_metamodel: Any = "default", progress: bool = True) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
+
+    The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
+    continues with `sampler`: ``"tpe"`` (Optuna's TPE) or ``"meta"`` (the
+    :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
+    `sampler_metamodel` screens). ``"auto"``: "meta" when warm-starting a space that ships a
+    surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished. With
     a storage, trials carry heartbeats: a trial whose process was killed is marked failed once
@@ -27,8 +37,11 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
 
     if trials < 1:
         raise DataError(f"--trials must be at least 1, got {trials}.")
+    if sampler not in SAMPLERS:
+        raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
     search_space = get_space(space)
     dataset = load_dataset(data, target=target)
+    next_sampler = _sampler_factory(sampler, sampler_metamodel, warm_start, space, dataset)
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
     split = fold_indices(rows, protocol)
@@ -63,7 +76,7 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
         while done() < trials:
             # Seeded by the trial count: a resumed run continues the sequence instead of repeating
             # the configurations its seed drew the first time.
-            study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
+            study.sampler = next_sampler(seed + len(study.get_trials(deepcopy=False)))
             study.optimize(objective, n_trials=1, gc_after_trial=False)
             bar.n = min(done(), trials)
             if study.best_trials:
@@ -77,6 +90,36 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
     return {
         "dataset": dataset.name, "task": dataset.task, "space": space, "metric": metric,
         "best_score": best.value, "best_trial": best.number, "trials": len(study.trials),
-        "warm_started": warm_start, "best_params": search_space.learner_params(best.params),
+        "warm_started": warm_start, "sampler": next_sampler.name,
+        "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
     }
+
+
+def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str, dataset):
+    """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
+    MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
+    import optuna
+
+    from autometa._suggest import default_sampler_path, load_metamodel
+
+    if sampler == "auto":
+        shipped = metamodel not in (None, "default") or (default_sampler_path(space) / "metamodel.json").is_file()
+        sampler = "meta" if warm_start and shipped else "tpe"
+    if sampler == "tpe":
+        def make(seed: int):
+            return optuna.samplers.TPESampler(seed=seed)
+    else:
+        from autometa.optuna import MetaSampler
+
+        model = load_metamodel(metamodel, space, role="sampler")
+        model.check_task(dataset.task)
+        values = model.describe(dataset)
+
+        def make(seed: int):
+            return MetaSampler(metamodel=model, metafeatures=values, space=space,
+                               base_sampler=optuna.samplers.TPESampler(seed=seed))
+
+        make(0)  # a meta-model that cannot screen is an error now, before the study is touched
+    make.name = sampler
+    return make

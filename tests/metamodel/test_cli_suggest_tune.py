@@ -44,6 +44,52 @@ def test_tune_warm_started_and_resumed(corpus_path, saved_model, tmp_path, capsy
     assert "best roc_auc" in capsys.readouterr().out
 
 
+def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata, tmp_path, monkeypatch):
+    from autometa.optuna import _MetaSamplerMixin
+    from autometa.tune import tune
+
+    data, params, _ = metadata
+    surrogate = str(MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "surrogate"))
+    screened = []
+    predict = _MetaSamplerMixin._predicted
+    monkeypatch.setattr(_MetaSamplerMixin, "_predicted",
+                        lambda self, candidates: screened.append(len(candidates)) or predict(self, candidates))
+    kwargs = dict(trials=13, metamodel=saved_model, max_rows=300, progress=False)
+    storage = f"sqlite:///{tmp_path / 'meta.db'}"
+    meta = tune(corpus_path / "diabetes.tsv.gz", sampler="meta", sampler_metamodel=surrogate, storage=storage, **kwargs)
+    assert meta["sampler"] == "meta" and meta["trials"] == 13
+    # 5 warm-start trials and TPE's 5 remaining random start-up trials, then one screening of
+    # 8 TPE candidates for each of the last 3 trials.
+    assert screened == [8, 8, 8]
+    cold = tune(corpus_path / "diabetes.tsv.gz", sampler="tpe", storage=f"sqlite:///{tmp_path / 'tpe.db'}", **kwargs)
+    assert cold["sampler"] == "tpe" and screened == [8, 8, 8]
+
+    import optuna
+
+    def params_of(url):
+        name = optuna.get_all_study_names(url)[0]
+        return [t.params for t in optuna.load_study(study_name=name, storage=url).trials]
+
+    with_screening, without = params_of(storage), params_of(f"sqlite:///{tmp_path / 'tpe.db'}")
+    assert with_screening[:10] == without[:10]  # same warm start and start-up trials
+    assert with_screening[10:] != without[10:]  # then the surrogate chose among TPE's proposals
+
+
+def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys):
+    from autometa.datasets import load_dataset
+    from autometa.tune import _sampler_factory
+
+    dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
+    assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "meta"  # shipped surrogate
+    assert _sampler_factory("auto", "default", False, "lightgbm", dataset).name == "tpe"
+    assert _sampler_factory("auto", "default", True, "hist_gradient_boosting", dataset).name == "tpe"
+    argv = ["tune", str(corpus_path / "diabetes.tsv.gz"), "--trials", "2", "--quiet", "--max-rows", "200"]
+    assert main([*argv, "--space", "hist_gradient_boosting", "--sampler", "meta"]) == 2
+    assert "No surrogate meta-model ships for space 'hist_gradient_boosting'" in capsys.readouterr().err
+    assert main([*argv, "--sampler", "meta", "--sampler-metamodel", saved_model]) == 2
+    assert "method='surrogate'" in capsys.readouterr().err
+
+
 def test_metamodel_fit_command(metadata, tmp_path, capsys):
     from autometa.knowledge import KnowledgeBase
 

@@ -80,6 +80,16 @@ def test_shipped_metamodel_passes_its_checksum(space):
     assert MetaModel.load(default_metamodel_path(space)).portfolio_
 
 
+def test_shipped_sampler_surrogate_is_the_benchmarked_one():
+    from autometa._suggest import default_sampler_path
+
+    model = MetaModel.load(default_sampler_path("lightgbm"))  # checks the JSON and every model file
+    assert (model.method, model.members, model.objective, model.features) == ("surrogate", 4, "regression",
+                                                                             "handcrafted")
+    assert len(model.surrogate_.models) == 4 and model.provenance_["datasets"] == 280
+    assert not (default_sampler_path("hist_gradient_boosting") / "metamodel.json").exists()
+
+
 def test_shipped_hist_gradient_boosting_metamodel_suggests_for_classification_only(corpus_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
