@@ -132,8 +132,8 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
         print(f"  {space}: {facts['datasets']} datasets ({tasks}); {facts['configurations_per_dataset']} "
               f"configurations each; {facts['failed_fits']} failed fits")
         if facts["cv_seconds"] is not None:
-            print(f"    compute: {facts['cv_seconds'] / 3600:.1f} core-hours of cross-validation (summed over "
-                  "every evaluation; one thread each)")
+            print(f"    compute: {facts['cv_seconds'] / 3600:.1f} core-hours of cross-validation recorded (the summed "
+                  "wall time of every evaluation, one thread each; time lost to a busy machine included)")
         for name, reason in facts["failed_datasets"].items():
             print(f"    failed dataset {name}: {reason}")
         print(f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
