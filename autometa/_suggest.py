@@ -9,15 +9,19 @@ from typing import Any
 from autometa.exceptions import DataError
 
 
+def shipped_metamodel_path(space: str, role: str = "suggest") -> Path:
+    """The meta-model shipped for `space`: the one `suggest` and `warm_start` use (role
+    "suggest"), or the surrogate :class:`autometa.optuna.MetaSampler` uses (role "sampler"; only
+    where the benchmark showed it helps, see the README)."""
+    return Path(str(resources.files("autometa") / "data" / ("sampler" if role == "sampler" else "metamodel") / space))
+
+
 def default_metamodel_path(space: str) -> Path:
-    """The shipped meta-model that `suggest` and `warm_start` use for `space`."""
-    return Path(str(resources.files("autometa") / "data" / "metamodel" / space))
+    return shipped_metamodel_path(space, "suggest")
 
 
 def default_sampler_path(space: str) -> Path:
-    """The shipped surrogate meta-model that :class:`autometa.optuna.MetaSampler` uses for `space`
-    (where the benchmark showed it helps; see the README)."""
-    return Path(str(resources.files("autometa") / "data" / "sampler" / space))
+    return shipped_metamodel_path(space, "sampler")
 
 
 def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
@@ -29,8 +33,7 @@ def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
         model = metamodel
     else:
         shipped = metamodel in (None, "default")
-        folder = (default_sampler_path if role == "sampler" else default_metamodel_path)(space) if shipped \
-            else Path(metamodel)
+        folder = shipped_metamodel_path(space, role) if shipped else Path(metamodel)
         if not (folder / "metamodel.json").is_file():
             if shipped and role == "sampler":
                 raise DataError(

@@ -149,10 +149,10 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
 def _shipped_metamodel_line(space: str, role: str = "suggest") -> str:
     """What `suggest --space SPACE` (role "suggest") or the MetaSampler (role "sampler") uses by
     default: the shipped meta-model, its method and data ("" for no shipped sampler)."""
-    from autometa._suggest import default_metamodel_path, default_sampler_path
+    from autometa._suggest import shipped_metamodel_path
     from autometa.metamodel import MetaModel
 
-    folder = (default_sampler_path if role == "sampler" else default_metamodel_path)(space)
+    folder = shipped_metamodel_path(space, role)
     if not (folder / "metamodel.json").is_file():
         return "" if role == "sampler" else \
             f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
