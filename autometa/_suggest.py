@@ -9,11 +9,16 @@ from typing import Any
 from autometa.exceptions import DataError
 
 
+_SHIPPED_FOLDERS = {"suggest": "metamodel", "sampler": "sampler"}
+
+
 def shipped_metamodel_path(space: str, role: str = "suggest") -> Path:
     """The meta-model shipped for `space`: the one `suggest` and `warm_start` use (role
     "suggest"), or the surrogate :class:`autometa.optuna.MetaSampler` uses (role "sampler"; only
     where the benchmark showed it helps, see the README)."""
-    return Path(str(resources.files("autometa") / "data" / ("sampler" if role == "sampler" else "metamodel") / space))
+    if role not in _SHIPPED_FOLDERS:
+        raise ValueError(f"role must be one of {sorted(_SHIPPED_FOLDERS)}, got {role!r}.")
+    return Path(str(resources.files("autometa") / "data" / _SHIPPED_FOLDERS[role] / space))
 
 
 def default_metamodel_path(space: str) -> Path:
