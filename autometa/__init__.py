@@ -3,25 +3,28 @@
 Importing this package is light: no torch, no optuna, no lightgbm until a feature needs them.
 """
 
+from autometa._suggest import suggest
+from autometa._tune import tune
 from autometa._version import __version__
 from autometa.datasets import Dataset, load_corpus, load_dataset
-from autometa.exceptions import AutometaError, DataError, MissingDependencyError, SourceNotFoundError
-
-
-def suggest(dataset, **kwargs):
-    """Ranked, diverse configurations to try first on `dataset`; see :func:`autometa._suggest.suggest`."""
-    from autometa._suggest import suggest as _suggest
-
-    return _suggest(dataset, **kwargs)
+from autometa.exceptions import (
+    AutometaError,
+    DataError,
+    MissingDependencyError,
+    NotFittedError,
+    SourceNotFoundError,
+)
 
 __all__ = [
     "AutometaError",
     "DataError",
     "Dataset",
     "MissingDependencyError",
+    "NotFittedError",
     "SourceNotFoundError",
     "__version__",
     "load_corpus",
     "load_dataset",
     "suggest",
+    "tune",
 ]

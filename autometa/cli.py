@@ -218,7 +218,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from autometa.tune import tune
+    from autometa._tune import tune
 
     result = tune(args.data, target=args.target, trials=args.trials, warm_start=args.warm_start,
                   storage=args.storage, space=args.space, metamodel=args.metamodel or "default",
@@ -232,80 +232,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fold_embeddings_or_none(metadata, args: argparse.Namespace):
-    """Per-fold Dataset2Vec embeddings (trained here, or reused from --out), or None when the
-    corpus or torch is missing (the Dataset2Vec methods are then reported unavailable)."""
-    from autometa.encoder import cached_fold_embeddings
-
-    corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
-    if not corpus:
-        return None
-    try:
-        return cached_fold_embeddings(metadata, corpus, args.folds, args.out,
-                                      log=None if args.quiet else lambda line: print(line, file=sys.stderr))[0]
-    except DataError as error:  # torch missing: reported per method by the benchmark
-        print(f"autometa: Dataset2Vec methods unavailable: {error}", file=sys.stderr)
-        return None
-
-
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     import shlex
 
-    from tqdm.auto import tqdm
+    from autometa.benchmark import benchmark
 
-    from autometa.benchmark import (LIVE_METHODS, METHODS, flaml_configs, merge_curves, read_report, run_discrete,
-                                    run_live, write_report)
-    from autometa.knowledge import KnowledgeBase
-    from autometa.metamodel import MetaData
-
-    kb = KnowledgeBase(args.location)
-    methods = args.methods or list(METHODS if args.mode == "discrete" else LIVE_METHODS)
-    if args.autometa_method is None:
-        from autometa._suggest import default_metamodel_path
-
-        shipped = default_metamodel_path(args.space) / "metamodel.json"
-        args.autometa_method = json.loads(shipped.read_text())["method"] if shipped.is_file() else "surrogate"
+    corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
     command = "autometa " + " ".join(shlex.quote(a) for a in args.argv) if args.command_line is None else args.command_line
-    if args.mode == "discrete":
-        metadata = MetaData.from_knowledge_base(kb, args.space)
-        if args.limit:
-            metadata = metadata.subset(metadata.datasets[: args.limit])
-        params = kb.manifest(args.space)["space"]["params"]
-        flaml = None
-        if "flaml" in methods:
-            corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
-            flaml = (flaml_configs(metadata.datasets, _corpus_path(corpus), args.space) if corpus
-                     else {d: f"FLAML needs the datasets themselves: pass --corpus or set {CORPUS_ENV}"
-                           for d in metadata.datasets})
-        fold_features = None
-        if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods):
-            fold_features = _fold_embeddings_or_none(metadata, args)
-        with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=args.quiet) as bar:
-            curves, errors = run_discrete(metadata, params, methods=methods, budget=args.budget, seeds=args.seeds,
-                                          folds=args.folds, members=args.members, autometa_method=args.autometa_method,
-                                          flaml=flaml, workers=args.workers, fold_features=fold_features,
-                                          progress=lambda name: bar.update(1))
-        notes = (f"Discrete mode (HPO-B style): {args.folds} folds of near-duplicate groups; {len(metadata.configs)} "
-                 f"pool configurations per dataset; autometa = the {args.autometa_method} meta-model; warm starts "
-                 f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol.")
-    else:
-        if not args.data:
-            raise DataError("Live mode needs datasets: autometa benchmark --mode live DATA [DATA ...]")
-        with tqdm(total=len(args.data), desc="benchmark (live)", unit="dataset", disable=args.quiet) as bar:
-            curves, errors = run_live(args.data, methods=methods, budget=args.budget, seeds=args.seeds,
-                                      space=args.space, knowledge_base=kb, members=args.members,
-                                      autometa_method=args.autometa_method, target=args.target,
-                                      progress=lambda name: bar.update(1))
-        notes = ("Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
-                 "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py.")
-    prefix = args.prefix or f"benchmark_{args.mode}_{args.space}"
-    commands = [command]
-    if args.merge:
-        old_curves, old_errors, old_commands = read_report(args.out, prefix)
-        curves, errors = merge_curves(old_curves, curves, old_errors, errors)
-        commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
-    paths = write_report(curves, errors, args.out, prefix, title=f"autometa benchmark: {args.mode}, {args.space}",
-                         command=commands, notes=notes)
+    paths = benchmark(args.mode, space=args.space, methods=args.methods, data=args.data, target=args.target,
+                      budget=args.budget, seeds=args.seeds, folds=args.folds, members=args.members,
+                      workers=args.workers, autometa_method=args.autometa_method, corpus=corpus, limit=args.limit,
+                      location=args.location, out=args.out, prefix=args.prefix, merge=args.merge, command=command,
+                      quiet=args.quiet, log=None if args.quiet else lambda line: print(line, file=sys.stderr))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -328,6 +266,40 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parents() -> dict[str, argparse.ArgumentParser]:
+    """Options shared by several commands, written once (argparse parent parsers)."""
+    from autometa.metamodel import DEFAULT_METHOD, METHODS
+    from autometa.spaces import SPACES
+
+    def parent() -> argparse.ArgumentParser:
+        return argparse.ArgumentParser(add_help=False)
+
+    data = parent()
+    data.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
+    data.add_argument("--target", help="target column (files; corpus files and OpenML know theirs)")
+    space = parent()
+    space.add_argument("--space", default="lightgbm", choices=sorted(SPACES),
+                       help="search space (default: %(default)s)")
+    corpus = parent()
+    corpus.add_argument("--corpus", help=f"corpus folder with index.csv (default: ${CORPUS_ENV})")
+    location = parent()
+    location.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+    quiet = parent()
+    quiet.add_argument("--quiet", action="store_true", help="no progress bar")
+    fmt = parent()
+    fmt.add_argument("--format", choices=["table", "json"], default="table", help="output format (default: %(default)s)")
+    task = parent()
+    task.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"],
+                      help="task kind (default: inferred from the target)")
+    method = parent()
+    method.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
+                        help="meta-model method (default: %(default)s, the shipped one)")
+    metamodel = parent()
+    metamodel.add_argument("--metamodel", help="meta-model folder (default: the one shipped for --space)")
+    return {"data": data, "space": space, "corpus": corpus, "location": location, "quiet": quiet, "format": fmt,
+            "task": task, "method": method, "metamodel": metamodel}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autometa",
@@ -335,152 +307,132 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"autometa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = _parents()
 
-    mf = commands.add_parser("metafeatures", help="handcrafted metafeatures of one dataset")
-    mf.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
-    mf.add_argument("--target", help="target column (files; corpus files know theirs)")
-    mf.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
+    def command(group, name: str, help: str, uses: Sequence[str], run) -> argparse.ArgumentParser:
+        sub = group.add_parser(name, help=help, description=help, parents=[p[u] for u in uses])
+        sub.set_defaults(run=run)
+        return sub
+
+    mf = command(commands, "metafeatures", "handcrafted metafeatures of one dataset", ["data", "task", "format"],
+                 _cmd_metafeatures)
     mf.add_argument("--groups", nargs="+", help="metafeature groups (default: all)")
-    mf.add_argument("--max-rows", type=int, default=5000, help="row cap of the subsample (default 5000)")
-    mf.add_argument("--random-state", type=int, default=0)
-    mf.add_argument("--format", choices=["table", "json"], default="table")
-    mf.set_defaults(run=_cmd_metafeatures)
+    mf.add_argument("--max-rows", type=int, default=5000, help="row cap of the subsample (default: %(default)s)")
+    mf.add_argument("--random-state", type=int, default=0, help="seed of the subsample (default: %(default)s)")
 
     corpus = commands.add_parser("corpus", help="work on a PMLB-layout corpus")
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="COMMAND", required=True)
-    groups = corpus_commands.add_parser("groups", help="print the near-duplicate groups found by content")
-    groups.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
-    groups.add_argument("--format", choices=["table", "json"], default="table")
-    groups.set_defaults(run=_cmd_corpus_groups)
-    table = corpus_commands.add_parser("metafeatures", help="metafeatures of every corpus dataset")
-    table.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
-    table.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
-    table.add_argument("--groups", nargs="+")
+    command(corpus_commands, "groups", "print the near-duplicate groups found by content", ["corpus", "format"],
+            _cmd_corpus_groups)
+    table = command(corpus_commands, "metafeatures", "metafeatures of every corpus dataset",
+                    ["corpus", "task", "format", "quiet"], _cmd_corpus_metafeatures)
+    table.add_argument("--groups", nargs="+", help="metafeature groups (default: all)")
     table.add_argument("--out", help="write the table to this .csv or .parquet file")
-    table.add_argument("--format", choices=["table", "json"], default="table")
-    table.add_argument("--quiet", action="store_true", help="no progress bar")
-    table.set_defaults(run=_cmd_corpus_metafeatures)
 
-    col = commands.add_parser("collect", help="evaluate a search space's pool on every corpus dataset (resumable)")
-    col.add_argument("--corpus", help=f"corpus folder (default: ${CORPUS_ENV})")
-    col.add_argument("--space", default="lightgbm", help="search space (default: lightgbm)")
-    col.add_argument("--configs", type=int, default=256, help="space-filling configurations besides the defaults")
-    col.add_argument("--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL")
+    col = command(commands, "collect", "evaluate a search space's pool on every corpus dataset (resumable)",
+                  ["corpus", "space", "task", "quiet"], _cmd_collect)
+    col.add_argument("--configs", type=int, default=256,
+                     help="space-filling configurations besides the defaults (default: %(default)s)")
+    col.add_argument("--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL (default: %(default)s)")
     col.add_argument("--out", help="knowledge-base folder (default: the package's own)")
-    col.add_argument("--workers", type=int, default=1, help="local worker processes")
+    col.add_argument("--workers", type=int, default=1, help="local worker processes (default: %(default)s)")
     col.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://HOST:8786")
     col.add_argument("--names", nargs="+", help="only these datasets")
-    col.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"])
-    col.add_argument("--folds", type=int, default=3)
-    col.add_argument("--max-rows", type=int, default=2000)
+    col.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
+    col.add_argument("--max-rows", type=int, default=2000, help="row cap of each dataset (default: %(default)s)")
     col.add_argument("--no-metafeatures", action="store_true", help="do not update metafeatures.parquet")
-    col.add_argument("--quiet", action="store_true")
-    col.set_defaults(run=_cmd_collect)
 
-    sug = commands.add_parser("suggest", help="configurations to try first on a dataset")
-    sug.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
-    sug.add_argument("--target", help="target column (files; corpus files know theirs)")
-    sug.add_argument("-n", type=int, default=5, help="number of suggestions (default 5)")
-    sug.add_argument("--space", default="lightgbm")
-    sug.add_argument("--metamodel", help="meta-model folder (default: the shipped one)")
-    sug.add_argument("--random-state", type=int)
-    sug.add_argument("--format", choices=["table", "json"], default="table")
-    sug.set_defaults(run=_cmd_suggest)
+    sug = command(commands, "suggest", "configurations to try first on a dataset",
+                  ["data", "space", "metamodel", "format"], _cmd_suggest)
+    sug.add_argument("-n", type=int, default=5, help="number of suggestions (default: %(default)s)")
+    sug.add_argument("--random-state", type=int, help="seed of fresh candidates (surrogate meta-models)")
 
-    tun = commands.add_parser("tune", help="an Optuna study of a search space's learner, cross-validated and warm-started")
-    tun.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
-    tun.add_argument("--target")
-    tun.add_argument("--trials", type=int, default=50)
+    tun = command(commands, "tune", "an Optuna study of a search space's learner, cross-validated and warm-started",
+                  ["data", "space", "metamodel", "quiet"], _cmd_tune)
+    tun.add_argument("--trials", type=int, default=50, help="finished trials the study ends with (default: %(default)s)")
     tun.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
                      help="start from autometa's suggestions (default) or from scratch")
     tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
-    tun.add_argument("--space", default="lightgbm")
-    tun.add_argument("--metamodel", help="meta-model folder (default: the shipped one)")
     tun.add_argument("--sampler", choices=["auto", "tpe", "meta"], default="auto",
                      help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate); "
-                          "auto: meta where the space ships a surrogate (lightgbm) and --warm-start is on")
+                          "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on")
     tun.add_argument("--sampler-metamodel", help="surrogate meta-model folder for --sampler meta "
                                                  "(default: the shipped one)")
-    tun.add_argument("--folds", type=int, default=3)
+    tun.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
     tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
-    tun.add_argument("--random-state", type=int, default=0)
+    tun.add_argument("--random-state", type=int, default=0, help="seed of folds and sampler (default: %(default)s)")
     tun.add_argument("--out", help="where to save the best configuration (JSON)")
-    tun.add_argument("--quiet", action="store_true")
-    tun.set_defaults(run=_cmd_tune)
 
-    bench = commands.add_parser("benchmark", help="compare warm-start methods and peers, leakage-free")
+    bench = command(commands, "benchmark", "compare warm-start methods and peers, leakage-free",
+                    ["space", "corpus", "location", "quiet"], _cmd_benchmark)
     bench.add_argument("data", nargs="*", help="live mode: dataset files or OpenML ids")
-    bench.add_argument("--mode", choices=["discrete", "live"], default="discrete")
-    bench.add_argument("--space", default="lightgbm")
-    bench.add_argument("--budget", type=int, default=50, help="trials per method")
-    bench.add_argument("--seeds", type=int, default=5)
-    bench.add_argument("--folds", type=int, default=10, help="discrete mode: folds of near-duplicate groups")
-    bench.add_argument("--methods", nargs="+", help="default: every method of the mode")
-    bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
-    bench.add_argument("--workers", type=int, default=1, help="discrete mode: folds run in parallel processes")
-    bench.add_argument("--autometa-method", choices=["knn", "knn_portfolio", "portfolio", "surrogate"],
+    bench.add_argument("--mode", choices=["discrete", "live"], default="discrete", help="(default: %(default)s)")
+    bench.add_argument("--budget", type=int, default=50, help="trials per method (default: %(default)s)")
+    bench.add_argument("--seeds", type=int, default=5, help="(default: %(default)s)")
+    bench.add_argument("--folds", type=int, default=10,
+                       help="discrete mode: folds of near-duplicate groups (default: %(default)s)")
+    bench.add_argument("--methods", nargs="+", metavar="METHOD",
+                       help="default: every method of the mode (discrete: "
+                            f"{', '.join(_benchmark_methods('discrete'))}; live: {', '.join(_benchmark_methods('live'))})")
+    bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size (default: %(default)s)")
+    bench.add_argument("--workers", type=int, default=1,
+                       help="discrete mode: folds run in parallel processes (default: %(default)s)")
+    bench.add_argument("--autometa-method", choices=list(_method_names()),
                        help="the meta-model behind 'autometa' (default: the shipped default's method)")
-    bench.add_argument("--corpus", help="corpus folder, for FLAML and the per-fold Dataset2Vec encoders in discrete "
-                                        "mode (default: $AUTOMETA_CORPUS)")
     bench.add_argument("--target", help="live mode: target column of the dataset files")
     bench.add_argument("--limit", type=int, help="discrete mode: only the first N datasets (a quick look)")
-    bench.add_argument("--location", help="knowledge-base folder (default: the package's own)")
-    bench.add_argument("--out", default="benchmark-results")
+    bench.add_argument("--out", default="benchmark-results", help="report folder (default: %(default)s)")
     bench.add_argument("--prefix", help="file name prefix (default: benchmark_<mode>_<space>)")
     bench.add_argument("--merge", action="store_true",
                        help="add these methods to the runs already in OUT (same datasets, folds, seeds and budget); "
                             "the report covers all of them")
     bench.add_argument("--command-line", help=argparse.SUPPRESS)
-    bench.add_argument("--quiet", action="store_true")
-    bench.set_defaults(run=_cmd_benchmark)
 
     mm = commands.add_parser("metamodel", help="fit a meta-model from the knowledge base")
     mm_commands = mm.add_subparsers(dest="metamodel_command", metavar="COMMAND", required=True)
-    mmfit = mm_commands.add_parser("fit", help="fit and save a meta-model")
-    mmfit.add_argument("--space", default="lightgbm")
-    mmfit.add_argument("--method", choices=["knn", "knn_portfolio", "portfolio", "surrogate"], default="knn")
-    mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size")
+    mmfit = command(mm_commands, "fit", "fit and save a meta-model", ["space", "method", "location"],
+                    _cmd_metamodel_fit)
+    mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size (default: %(default)s)")
     mmfit.add_argument("--objective", choices=["regression", "rank"], default="regression",
-                       help="surrogate objective (see benchmarks/results/metamodel_validation_*.md)")
+                       help="surrogate objective (default: %(default)s; see benchmarks/results/metamodel_validation_*.md)")
     mmfit.add_argument("--study", nargs="+", action="append", metavar="URL NAME DATA [TARGET]",
                        help="a finished Optuna study of yours to learn from too: storage URL, study name, "
                             "the dataset it tuned (and its target column); repeatable")
     mmfit.add_argument("--features", choices=["handcrafted", "dataset2vec", "both"], default="handcrafted",
-                       help="metafeatures the meta-model reads (Dataset2Vec needs autometa[torch] and "
-                            "autometa kb embeddings)")
-    mmfit.add_argument("--location", help="knowledge-base folder (default: the package's own)")
+                       help="metafeatures the meta-model reads (default: %(default)s; Dataset2Vec needs "
+                            "autometa[torch] and autometa kb embeddings)")
     mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
-    mmfit.set_defaults(run=_cmd_metamodel_fit)
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)
-    info = kb_commands.add_parser("info", help="what the knowledge base holds")
-    info.add_argument("--location", help="knowledge-base folder (default: the package's own)")
-    info.add_argument("--format", choices=["table", "json"], default="table")
-    info.set_defaults(run=_cmd_kb_info)
-    kbmf = kb_commands.add_parser("metafeatures", help="compute missing rows of metafeatures.parquet")
-    kbmf.add_argument("--location")
-    kbmf.add_argument("--corpus")
-    kbmf.add_argument("--quiet", action="store_true")
-    kbmf.set_defaults(run=_cmd_kb_metafeatures)
-    kbemb = kb_commands.add_parser("embeddings", help="Dataset2Vec embeddings of every dataset (dataset2vec.parquet)")
-    kbemb.add_argument("--location")
-    kbemb.add_argument("--corpus")
+    command(kb_commands, "info", "what the knowledge base holds", ["location", "format"], _cmd_kb_info)
+    command(kb_commands, "metafeatures", "compute missing rows of metafeatures.parquet", ["location", "corpus", "quiet"],
+            _cmd_kb_metafeatures)
+    kbemb = command(kb_commands, "embeddings", "Dataset2Vec embeddings of every dataset (dataset2vec.parquet)",
+                    ["location", "corpus", "quiet"], _cmd_kb_embeddings)
     kbemb.add_argument("--encoder", default="default", help="encoder folder (default: the shipped one)")
-    kbemb.add_argument("--quiet", action="store_true")
-    kbemb.set_defaults(run=_cmd_kb_embeddings)
 
-    enc = commands.add_parser("train-encoder", help="train the Dataset2Vec encoder on a corpus (needs autometa[torch])")
-    enc.add_argument("--corpus")
-    enc.add_argument("--device", default="auto", help="auto (CUDA when available), cpu, cuda, cuda:1, ...")
-    enc.add_argument("--epochs", type=int, default=20, help="at most this many epochs (early stopping)")
-    enc.add_argument("--steps", type=int, default=50, help="steps per epoch")
-    enc.add_argument("--seed", type=int, default=0)
+    enc = command(commands, "train-encoder", "train the Dataset2Vec encoder on a corpus (needs autometa[torch])",
+                  ["corpus", "quiet"], _cmd_train_encoder)
+    enc.add_argument("--device", default="auto", help="auto (default: CUDA when available), cpu, cuda, cuda:1, ...")
+    enc.add_argument("--epochs", type=int, default=20, help="at most this many epochs (early stopping; default: %(default)s)")
+    enc.add_argument("--steps", type=int, default=50, help="steps per epoch (default: %(default)s)")
+    enc.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     enc.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
     enc.add_argument("--out", help="folder (default: the package's shipped encoder)")
-    enc.add_argument("--quiet", action="store_true")
-    enc.set_defaults(run=_cmd_train_encoder)
     return parser
+
+
+def _method_names() -> tuple[str, ...]:
+    from autometa.metamodel import METHODS
+
+    return tuple(METHODS)
+
+
+def _benchmark_methods(mode: str) -> list[str]:
+    from autometa.benchmark import LIVE_METHODS, METHODS
+
+    return list(METHODS if mode == "discrete" else LIVE_METHODS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -488,7 +440,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from metafeatures.exceptions import MetafeatureInputError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # argparse's own usage errors (code 2) and --help/--version (code 0)
+        return exit.code if isinstance(exit.code, int) else 2
     args.argv = list(sys.argv[1:] if argv is None else argv)  # what the reports record as the command
     if getattr(args, "run", None) is None:
         parser.print_help()

@@ -33,11 +33,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from autometa.exceptions import DataError
+from autometa.storage import GRACE_SECONDS, HEARTBEAT_SECONDS, open_storage
 
 DEFAULT_STORAGE = "sqlite:///autometa-collect.db"
-HEARTBEAT_SECONDS = int(os.environ.get("AUTOMETA_HEARTBEAT_SECONDS", "10"))
-GRACE_SECONDS = int(os.environ.get("AUTOMETA_GRACE_SECONDS", "40"))
 POOL_SEED = 0
 # A configuration whose trials were interrupted this many times is recorded as a failure.
 MAX_ATTEMPTS = 3
@@ -65,48 +66,6 @@ class Plan:
 
 def study_name(space: str, dataset: str) -> str:
     return f"{space}/{dataset}"
-
-
-def open_storage(url: str):
-    """An Optuna RDB storage with heartbeats; stale trials are re-enqueued (at most 3 times).
-
-    SQLite files use write-ahead logging with ``synchronous=NORMAL``: commits survive a killed
-    process (not a power cut) and cost a fraction of a full fsync, and readers do not block the
-    writer of another collector.
-    """
-    import optuna
-    import sqlalchemy
-    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-
-    sqlite = url.startswith("sqlite")
-    engine_kwargs = {"connect_args": {"timeout": 120}} if sqlite else {"pool_pre_ping": True}
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    with warnings.catch_warnings():
-        # Heartbeat retries are marked experimental in Optuna; we pin the behaviour with tests.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        for attempt in range(5):
-            try:
-                storage = RDBStorage(
-                    url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
-                    grace_period=GRACE_SECONDS,
-                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-                )
-                break
-            except sqlalchemy.exc.SQLAlchemyError:
-                # Collectors starting together on a new database race to create its tables.
-                if attempt == 4:
-                    raise
-                time.sleep(0.5 + attempt)
-    if sqlite:
-        def pragmas(connection, _record) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        sqlalchemy.event.listen(storage.engine, "connect", pragmas)
-        storage.engine.dispose()  # connections opened before the listener get replaced
-    return storage
 
 
 def _open_study(storage, plan: Plan, dataset, pool: list[dict]) -> Any:
@@ -151,8 +110,6 @@ def _repair_pool(study, pool: list[dict]) -> None:
 def _requeue_unfinished(study, pool: list[dict]) -> bool:
     """Enqueue configurations left without a result (a Ctrl-C'd trial, a stale one past Optuna's
     retries); one that has been tried ``MAX_ATTEMPTS`` times is left as a recorded failure."""
-    from autometa.knowledge import unfinished_configs
-
     retry = [i for i, attempts in unfinished_configs(study, len(pool)).items() if attempts < MAX_ATTEMPTS]
     for config_id in retry:
         study.enqueue_trial(pool[config_id], user_attrs={"config_id": config_id})
@@ -236,7 +193,6 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
     from optuna.trial import TrialState
 
     from autometa.datasets import load_corpus
-    from autometa.knowledge import export_study
     from autometa.protocol import fold_indices, prepare_rows
     from autometa.spaces import get_space
 
@@ -273,6 +229,73 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
             progress(1)
     summary = export_study(study, plan, dataset)
     return {"dataset": name, "status": "exported", "evaluated": evaluated, **summary}
+
+
+def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
+    """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
+    from optuna.trial import TrialState
+
+    attempts: dict[int, int] = {}
+    done, in_flight = set(), set()
+    for trial in study.get_trials(deepcopy=False):
+        config_id = trial.user_attrs.get("config_id")
+        if config_id is None:
+            continue
+        if "result" in trial.user_attrs:
+            done.add(config_id)
+        elif trial.state in (TrialState.WAITING, TrialState.RUNNING):
+            in_flight.add(config_id)
+        else:
+            attempts[config_id] = attempts.get(config_id, 0) + 1
+    pool_size = int(study.user_attrs["pool_size"]) if pool_size is None else pool_size
+    return {i: attempts.get(i, 0) for i in range(pool_size) if i not in done and i not in in_flight}
+
+
+def export_study(study, plan, dataset) -> dict[str, Any]:
+    """Write one finished study to the knowledge base as ``<space>/<dataset>.parquet`` (exactly one
+    row per pool configuration); returns counts."""
+    from optuna.trial import TrialState
+
+    from autometa.knowledge import write_dataset
+
+    from autometa.spaces import get_space
+
+    space = get_space(plan.space)
+    rows: dict[int, dict[str, Any]] = {}
+    duplicates = 0
+    for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
+        result = trial.user_attrs.get("result")
+        if result is None or trial.state not in (TrialState.COMPLETE, TrialState.FAIL):
+            continue
+        config_id = int(trial.user_attrs["config_id"])
+        if config_id in rows:
+            duplicates += 1
+            continue
+        params = {name: trial.params.get(name) for name in space.params}
+        rows[config_id] = {
+            "config_id": config_id, **params,
+            "score": trial.value if trial.state == TrialState.COMPLETE else float("nan"),
+            "log_loss": result["log_loss"], "fit_seconds": result["fit_seconds"],
+            "fold_scores": result["fold_scores"], "error": result["error"], "trial_number": trial.number,
+        }
+    pool_size = int(study.user_attrs["pool_size"])
+    pool = space.pool(pool_size - 1, seed=int(study.user_attrs["pool_seed"]))
+    for config_id, attempts in unfinished_configs(study).items():
+        if attempts == 0:
+            raise DataError(f"Study {study.study_name!r} is not finished: configuration {config_id} has no result.")
+        rows[config_id] = {"config_id": config_id, **pool[config_id], "score": float("nan"), "log_loss": None,
+                           "fit_seconds": None, "fold_scores": None, "trial_number": None,
+                           "error": f"interrupted {attempts} times without a result (killed by memory or time?)"}
+    table = pd.DataFrame([rows[i] for i in range(pool_size)])
+    table["log_loss"] = table["log_loss"].astype(float)
+    failures = int(table["error"].notna().sum())
+    provenance = {
+        **study.user_attrs, "n_failed": failures, "duplicates_dropped": duplicates,
+        "fingerprint": dataset.fingerprint, "n_rows": dataset.n_rows, "n_features": dataset.n_features,
+        "n_classes": dataset.n_classes, "provenance": dataset.provenance,
+    }
+    write_dataset(plan.out, plan.space, dataset.name, table, provenance)
+    return {"failed_fits": failures, "duplicates_dropped": duplicates}
 
 
 def _one_thread_per_process() -> None:

@@ -55,7 +55,7 @@ def corpus_tables(corpus: str | Path, names: Iterable[str] | None = None, progre
     from tqdm.auto import tqdm
 
     from autometa.datasets import load_corpus
-    from metafeatures._d2v_input import encode_table
+    from metafeatures.dataset2vec import encode_table
 
     tables, groups = {}, {}
     for dataset in tqdm(load_corpus(corpus, names=names), desc="encode", unit="dataset", disable=not progress):
@@ -96,12 +96,12 @@ def build_embedding_table(out: str | Path, corpus: str | Path, encoder: Any = "d
 
 def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str | Path, log=None, *,
                            epochs: int = 20, steps: int = 50) -> tuple[pd.DataFrame, list[dict]]:
-    """:func:`fold_embeddings` over :func:`~autometa.metamodel.group_folds` of `metadata`, kept in
+    """:func:`fold_embeddings` over :func:`~autometa.groups.group_folds` of `metadata`, kept in
     ``<cache>/dataset2vec_folds_<space>.parquet`` (+ ``.json``: the folds and each encoder's AUCs)
     and reused while the folds are the same. The validation and the discrete benchmark share it."""
     import json
 
-    from autometa.metamodel import group_folds
+    from autometa.groups import group_folds
 
     cache = Path(cache)
     path, facts = cache / f"dataset2vec_folds_{metadata.space}.parquet", cache / f"dataset2vec_folds_{metadata.space}.json"

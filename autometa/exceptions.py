@@ -36,3 +36,8 @@ def missing_dependency(package: str, extra: str, feature: str) -> MissingDepende
         f"{feature} needs the optional package {package!r}, which is not installed. "
         f"Install it with: pip install 'autometa[{extra}]'"
     )
+
+
+class NotFittedError(AutometaError, ValueError, AttributeError):
+    """An estimator-like object was used before it was fitted (as scikit-learn's, it is also a
+    ValueError and an AttributeError, so generic handlers keep working)."""

@@ -63,73 +63,16 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(temporary, path)
 
 
-def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
-    """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
-    from optuna.trial import TrialState
-
-    attempts: dict[int, int] = {}
-    done, in_flight = set(), set()
-    for trial in study.get_trials(deepcopy=False):
-        config_id = trial.user_attrs.get("config_id")
-        if config_id is None:
-            continue
-        if "result" in trial.user_attrs:
-            done.add(config_id)
-        elif trial.state in (TrialState.WAITING, TrialState.RUNNING):
-            in_flight.add(config_id)
-        else:
-            attempts[config_id] = attempts.get(config_id, 0) + 1
-    pool_size = int(study.user_attrs["pool_size"]) if pool_size is None else pool_size
-    return {i: attempts.get(i, 0) for i in range(pool_size) if i not in done and i not in in_flight}
-
-
-def export_study(study, plan, dataset) -> dict[str, Any]:
-    """Write one finished study as ``<space>/<dataset>.parquet``; returns counts."""
+def write_dataset(out: str | Path, space: str, dataset: str, table: pd.DataFrame, provenance: dict[str, Any]) -> None:
+    """Write one dataset's evaluations as ``<space>/<dataset>.parquet``, `provenance` in the file's
+    schema metadata (with the schema version and package versions added); atomic."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from optuna.trial import TrialState
 
-    from autometa.spaces import get_space
-
-    space = get_space(plan.space)
-    rows: dict[int, dict[str, Any]] = {}
-    duplicates = 0
-    for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
-        result = trial.user_attrs.get("result")
-        if result is None or trial.state not in (TrialState.COMPLETE, TrialState.FAIL):
-            continue
-        config_id = int(trial.user_attrs["config_id"])
-        if config_id in rows:
-            duplicates += 1
-            continue
-        params = {name: trial.params.get(name) for name in space.params}
-        rows[config_id] = {
-            "config_id": config_id, **params,
-            "score": trial.value if trial.state == TrialState.COMPLETE else float("nan"),
-            "log_loss": result["log_loss"], "fit_seconds": result["fit_seconds"],
-            "fold_scores": result["fold_scores"], "error": result["error"], "trial_number": trial.number,
-        }
-    pool_size = int(study.user_attrs["pool_size"])
-    pool = space.pool(pool_size - 1, seed=int(study.user_attrs["pool_seed"]))
-    for config_id, attempts in unfinished_configs(study).items():
-        if attempts == 0:
-            raise DataError(f"Study {study.study_name!r} is not finished: configuration {config_id} has no result.")
-        rows[config_id] = {"config_id": config_id, **pool[config_id], "score": float("nan"), "log_loss": None,
-                           "fit_seconds": None, "fold_scores": None, "trial_number": None,
-                           "error": f"interrupted {attempts} times without a result (killed by memory or time?)"}
-    table = pd.DataFrame([rows[i] for i in range(pool_size)])
-    table["log_loss"] = table["log_loss"].astype(float)
-    failures = int(table["error"].notna().sum())
-    metadata = {
-        "schema_version": SCHEMA_VERSION, **study.user_attrs, "n_failed": failures,
-        "duplicates_dropped": duplicates, "package_versions": package_versions(),
-        "fingerprint": dataset.fingerprint, "n_rows": dataset.n_rows, "n_features": dataset.n_features,
-        "n_classes": dataset.n_classes, "provenance": dataset.provenance,
-    }
+    metadata = {"schema_version": SCHEMA_VERSION, **provenance, "package_versions": package_versions()}
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), METADATA_KEY: json.dumps(metadata).encode()})
-    _atomic_write(_dataset_file(plan.out, plan.space, dataset.name), lambda p: pq.write_table(arrow, p))
-    return {"failed_fits": failures, "duplicates_dropped": duplicates}
+    _atomic_write(_dataset_file(out, space, dataset), lambda p: pq.write_table(arrow, p))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -218,6 +161,12 @@ class KnowledgeBase:
                 f"version {SCHEMA_VERSION}. Re-export it with this version's collector."
             )
         return manifest
+
+    def space(self, space: str):
+        """The :class:`~autometa.spaces.SearchSpace` `space`, with the ranges its pool was collected on."""
+        from autometa.spaces import get_space
+
+        return get_space(space).with_ranges(self.manifest(space)["space"]["params"])
 
     def evaluations(self, space: str) -> pd.DataFrame:
         """Every evaluation of `space`, one row per (dataset, configuration), with a `dataset` column."""

@@ -3,8 +3,9 @@
 ``warm_start(study, dataset, n=5)`` enqueues the suggestions as the study's next trials, mapped
 onto the study's own search space:
 
-- names: the space's names, or LightGBM's aliases (``eta``, ``feature_fraction``,
-  ``bagging_fraction``, ``lambda_l1``, ``min_data_in_leaf``, ``num_iterations``...);
+- names: the space's own names, or the aliases that space declares (LightGBM's ``eta``,
+  ``feature_fraction``, ``bagging_fraction``, ``lambda_l1``, ``min_data_in_leaf``...; each space
+  owns its names, see :class:`autometa.spaces.SearchSpace`);
 - values: clipped to the study's ranges and rounded for integer and stepped distributions;
   for a categorical distribution, the choice nearest the suggested value (numeric choices) or
   the suggested value itself when it is one of the choices;
@@ -21,20 +22,9 @@ import math
 from typing import Any
 
 import numpy as np
+import optuna
 
 from autometa.exceptions import DataError
-
-ALIASES = {
-    "learning_rate": ("learning_rate", "eta", "shrinkage_rate"),
-    "n_estimators": ("n_estimators", "num_iterations", "num_boost_round", "num_trees", "num_round", "max_iter"),
-    "num_leaves": ("num_leaves", "num_leaf", "max_leaf_nodes"),
-    "min_child_samples": ("min_child_samples", "min_data_in_leaf", "min_samples_leaf"),
-    "colsample_bytree": ("colsample_bytree", "feature_fraction", "max_features"),
-    "subsample": ("subsample", "bagging_fraction"),
-    "reg_alpha": ("reg_alpha", "lambda_l1"),
-    "reg_lambda": ("reg_lambda", "lambda_l2", "l2_regularization"),
-}
-
 
 def _fit_to(distribution: Any, value: Any) -> Any:
     """`value` moved into `distribution` (clipped, rounded, or the nearest categorical choice)."""
@@ -58,11 +48,16 @@ def _fit_to(distribution: Any, value: Any) -> Any:
     return float(clipped)
 
 
-def map_params(params: dict[str, Any], distributions: dict[str, Any]) -> dict[str, Any]:
-    """The suggestion's parameters expressed in the study's names and ranges; unmatched ones dropped."""
+def map_params(params: dict[str, Any], distributions: dict[str, Any], space: Any = "lightgbm") -> dict[str, Any]:
+    """The suggestion's parameters (in `space`'s names) expressed in the study's names and ranges;
+    parameters the study does not have are dropped."""
+    from autometa.spaces import get_space
+
+    search_space = get_space(space)
     mapped = {}
     for name, value in params.items():
-        for alias in ALIASES.get(name, (name,)):
+        names = search_space.names_of(name) if name in search_space.params else (name,)
+        for alias in names:
             if alias in distributions and alias not in mapped:
                 fitted = _fit_to(distributions[alias], value)
                 if fitted is not None and not (isinstance(fitted, float) and math.isnan(fitted)):
@@ -100,7 +95,7 @@ def warm_start(study, dataset: Any, n: int = 5, *, distributions: dict[str, Any]
     suggestions = suggest(dataset, n=n, space=space, metamodel=metamodel, target=target, random_state=random_state)
     enqueued = []
     for suggestion in suggestions:
-        params = map_params(suggestion.params, distributions)
+        params = map_params(suggestion.params, distributions, space)
         if not params:
             raise DataError(
                 f"The study's search space ({sorted(distributions)}) shares no parameter with the {space!r} "
@@ -114,13 +109,7 @@ def warm_start(study, dataset: Any, n: int = 5, *, distributions: dict[str, Any]
     return enqueued
 
 
-def _canonical(params: dict[str, Any]) -> dict[str, Any]:
-    """Study parameter names (aliases included) back to the space's own names."""
-    reverse = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
-    return {reverse.get(k, k): v for k, v in params.items()}
-
-
-class MetaSampler:
+class MetaSampler(optuna.samplers.BaseSampler):
     """A sampler that keeps using the surrogate after the warm-start trials.
 
     Wraps a base sampler (multivariate TPE by default). Whenever the base sampler proposes a
@@ -128,10 +117,22 @@ class MetaSampler:
     candidate the meta-model's surrogate predicts best for this dataset is kept; the base
     sampler's own candidates already maximize its acquisition, so this screens among good
     proposals. Parameters sampled independently (startup trials, parameters outside the relative
-    space) come from the base sampler unchanged. Needs a meta-model fitted with
-    ``method="surrogate"``; ``metamodel="default"`` is the one shipped for the space (LightGBM:
-    4 members on the whole knowledge base, as benchmarked). ``metafeatures``: the dataset's, as
-    ``MetaModel.describe`` gives them, instead of `dataset` (then the task kind is not checked).
+    space) come from the base sampler unchanged.
+
+    Parameters
+    ----------
+    dataset : the dataset being tuned (anything :func:`autometa.load_dataset` reads); not
+        needed when `metafeatures` is given.
+    base_sampler : the sampler whose proposals are screened (default: ``TPESampler(multivariate=True, seed=seed)``).
+    space : the search space the study tunes; study parameters are read under its names and aliases.
+    metamodel : a meta-model with a surrogate (method ``surrogate`` or ``hybrid``): a MetaModel,
+        a folder, or ``"default"``, the one shipped for the space (LightGBM: 4 members on the
+        whole knowledge base, as benchmarked).
+    target : the target column when `dataset` is a file or DataFrame.
+    n_candidates : proposals asked of the base sampler per trial.
+    seed : seed of the default base sampler.
+    metafeatures : the dataset's metafeatures, as ``MetaModel.describe`` gives them, instead of
+        `dataset` (then the task kind is not checked).
 
     Measured in the discrete benchmark (280 datasets x 5 seeds, leakage-free; see
     ``benchmarks/results/metasampler_ablation_lightgbm.md``): after the same 5 warm-start trials,
@@ -140,21 +141,8 @@ class MetaSampler:
     0.0162 / 0.0099 for cold TPE. It costs about 6x TPE's sampling time (8 candidates per trial).
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any):
-        import optuna
-
-        # Subclass BaseSampler lazily so that importing autometa.optuna stays light.
-        base = type("MetaSampler", (_MetaSamplerMixin, optuna.samplers.BaseSampler), {"__doc__": cls.__doc__})
-        instance = object.__new__(base)
-        instance.__init__(*args, **kwargs)
-        return instance
-
-
-class _MetaSamplerMixin:
     def __init__(self, dataset: Any = None, *, base_sampler=None, space: str = "lightgbm", metamodel: Any = "default",
                  target: str | None = None, n_candidates: int = 8, seed: int | None = None, metafeatures=None):
-        import optuna
-
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
 
@@ -167,21 +155,28 @@ class _MetaSamplerMixin:
             self._model.check_task(data.task)
             metafeatures = self._model.describe(data)
         self._metafeatures = metafeatures
+        self._space = self._model.space_
         self._defaults = self._model.configs_.loc[0].to_dict()
         self._n_candidates = n_candidates
 
-    def _predicted(self, candidates: list[dict[str, Any]]) -> np.ndarray:
+    def configurations(self, candidates: list[dict[str, Any]]):
+        """The candidates as the surrogate reads them: every parameter of the space, under its own
+        name, clipped into its range; a parameter a candidate lacks takes the learner's default."""
         import pandas as pd
 
         rows = []
         for candidate in candidates:
             config = dict(self._defaults)
-            for name, value in _canonical(candidate).items():
-                if name in config and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    p = self._model.params_[name]
-                    config[name] = min(p["high"], max(p["low"], float(value)))
+            for name, value in self._space.canonical(candidate).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    p = self._space.params[name]
+                    config[name] = min(p.high, max(p.low, float(value)))
             rows.append(config)
-        return self._model.surrogate_.predict_members(self._metafeatures, pd.DataFrame(rows)).mean(axis=0)
+        return pd.DataFrame(rows)
+
+    def predict(self, candidates: list[dict[str, Any]]) -> np.ndarray:
+        """The surrogate's expected normalized score of each candidate on this dataset."""
+        return self._model.surrogate_.predict_members(self._metafeatures, self.configurations(candidates)).mean(axis=0)
 
     def infer_relative_search_space(self, study, trial):
         return self._base.infer_relative_search_space(study, trial)
@@ -191,7 +186,7 @@ class _MetaSamplerMixin:
         if not first or self._n_candidates <= 1:
             return first
         candidates = [first] + [self._base.sample_relative(study, trial, search_space) for _ in range(self._n_candidates - 1)]
-        return candidates[int(np.argmax(self._predicted(candidates)))]
+        return candidates[int(np.argmax(self.predict(candidates)))]
 
     def sample_independent(self, study, trial, param_name, param_distribution):
         return self._base.sample_independent(study, trial, param_name, param_distribution)

@@ -60,9 +60,22 @@ class Param:
             return int(min(self.high, max(self.low, round(value))))
         return float(min(self.high, max(self.low, value)))
 
+    def to_unit(self, value):
+        """The quantile of `value` on this parameter's (log-)uniform scale: the inverse of
+        :meth:`from_unit` (before its rounding). Works on floats and numpy arrays alike."""
+        import numpy as np
+
+        if self.log:
+            return (np.log(value) - np.log(self.low)) / (np.log(self.high) - np.log(self.low))
+        return (value - self.low) / (self.high - self.low)
+
     def clip(self, value: float) -> float | int:
+        """`value` moved into the range (and rounded for an integer parameter)."""
         clipped = min(self.high, max(self.low, value))
         return int(round(clipped)) if self.integer else float(clipped)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +88,9 @@ class SearchSpace:
     fixed : constant keyword arguments (threads, verbosity); the seed is added per fit.
     build : ``build(task, params, random_state) -> estimator`` (scikit-learn API).
     tasks : the task kinds it supports.
+    aliases : own name -> other names the same hyperparameter goes by in user studies
+        (LightGBM's ``eta``, ``num_leaves``' ``num_leaf``...). Each space owns its names: the
+        names of another learner are not aliases, even where they mean something similar.
     """
 
     name: str
@@ -84,6 +100,54 @@ class SearchSpace:
     build: Callable[[str, dict, int], Any]
     tasks: tuple[str, ...] = TASKS
     description: str = ""
+    aliases: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    def own_name(self, name: str) -> str | None:
+        """The space's name of a study parameter (itself, or the name it is an alias of), or None."""
+        if name in self.params:
+            return name
+        return next((own for own, others in self.aliases.items() if name in others), None)
+
+    def canonical(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` under the space's own names; parameters of no known name are dropped."""
+        out: dict[str, Any] = {}
+        for name, value in params.items():
+            own = self.own_name(name)
+            if own is not None and own not in out:
+                out[own] = value
+        return out
+
+    def names_of(self, name: str) -> tuple[str, ...]:
+        """Every name a parameter of this space may carry in a study, its own first."""
+        return (name, *self.aliases.get(name, ()))
+
+    def clip(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A configuration with every known parameter clipped (and rounded) into its range."""
+        return {k: self.params[k].clip(v) if k in self.params else v for k, v in config.items()}
+
+    def to_unit(self, configs):
+        """Configurations (a DataFrame with a column per parameter) on the unit scale of each
+        parameter: the inverse of :meth:`pool`'s mapping. Values outside a range map outside [0, 1]."""
+        import pandas as pd
+
+        return pd.DataFrame({name: p.to_unit(configs[name].astype(float)) for name, p in self.params.items()},
+                            index=configs.index)
+
+    def with_ranges(self, params: dict[str, dict[str, Any]]) -> SearchSpace:
+        """This space with the parameter ranges recorded in a knowledge-base manifest or a saved
+        meta-model (``{name: {"low", "high", "log", "integer"}}``): configurations are read on
+        the ranges they were collected with, which may differ from the installed ones."""
+        if set(params) != set(self.params):
+            raise AutometaError(
+                f"The recorded parameters {sorted(params)} are not those of search space {self.name!r} "
+                f"({sorted(self.params)}); the file was written for another version of the space.")
+        ranges = {name: Param(**{k: params[name][k] for k in ("low", "high", "log", "integer")})
+                  for name in self.params}
+        return self if ranges == self.params else dataclasses.replace(self, params=ranges)
+
+    def param_dicts(self) -> dict[str, dict[str, Any]]:
+        """The ranges as plain data, as manifests and saved meta-models record them."""
+        return {name: p.as_dict() for name, p in self.params.items()}
 
     def distributions(self) -> dict:
         """Optuna distributions, by parameter name."""
@@ -166,6 +230,19 @@ LIGHTGBM = SearchSpace(
     # subsample only acts with subsample_freq > 0; one thread: parallelism is one process per core.
     fixed={"subsample_freq": 1, "n_jobs": 1, "verbosity": -1},
     build=_build_lightgbm,
+    # LightGBM's own parameter aliases (lightgbm 4.x, ``LGBM_DumpParamAliases``), so that studies
+    # written in any of them map; ``max_iter`` or ``min_samples_leaf`` are LightGBM aliases too.
+    aliases={
+        "n_estimators": ("num_iterations", "n_iter", "nrounds", "max_iter", "num_tree", "num_round", "num_trees",
+                         "num_rounds", "num_iteration", "num_boost_round"),
+        "learning_rate": ("eta", "shrinkage_rate"),
+        "num_leaves": ("max_leaf", "num_leaf", "max_leaves", "max_leaf_nodes"),
+        "min_child_samples": ("min_data_in_leaf", "min_data", "min_samples_leaf", "min_data_per_leaf"),
+        "colsample_bytree": ("feature_fraction", "sub_feature"),
+        "subsample": ("bagging_fraction", "bagging", "sub_row"),
+        "reg_alpha": ("lambda_l1", "l1_regularization"),
+        "reg_lambda": ("lambda_l2", "lambda", "l2_regularization"),
+    },
 )
 
 HIST_GRADIENT_BOOSTING = SearchSpace(
@@ -183,6 +260,7 @@ HIST_GRADIENT_BOOSTING = SearchSpace(
               "max_features": 1.0, "l2_regularization": 1e-8},
     fixed={"early_stopping": False, "categorical_features": "from_dtype"},
     build=_build_hist_gradient_boosting,
+    aliases={},  # scikit-learn has no parameter aliases
 )
 
 SPACES: dict[str, SearchSpace] = {s.name: s for s in (LIGHTGBM, HIST_GRADIENT_BOOSTING)}

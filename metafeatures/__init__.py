@@ -20,6 +20,7 @@ from metafeatures._extract import (
     extract_all,
     list_metafeatures,
 )
+from metafeatures._input import stratified_subsample_index
 from metafeatures.exceptions import MetafeatureInputError
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "extract",
     "extract_all",
     "list_metafeatures",
+    "stratified_subsample_index",
 ]
 
 

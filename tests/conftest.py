@@ -46,7 +46,8 @@ NAMES = ["iris", "pima", "1027_ESL", "postoperative_patient_data", "analcatdata_
 
 @pytest.fixture(scope="session")
 def metadata(corpus_path, tmp_path_factory):
-    """(MetaData, the space's parameter ranges, the knowledge-base folder) of 8 real datasets x 17 configs."""
+    """(MetaData, the SearchSpace with the ranges it was collected on, the knowledge-base folder) of 8 real
+    datasets x 17 configs."""
     from autometa.collect import Plan, collect
     from autometa.knowledge import KnowledgeBase, build_metafeature_table
     from autometa.metamodel import MetaData
@@ -57,6 +58,6 @@ def metadata(corpus_path, tmp_path_factory):
     collect(plan, names=NAMES, progress=False)
     build_metafeature_table(plan.out, corpus_path, progress=False)
     kb = KnowledgeBase(plan.out)
-    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.manifest("lightgbm")["space"]["params"], plan.out
+    return MetaData.from_knowledge_base(kb, "lightgbm"), kb.space("lightgbm"), plan.out
 
 

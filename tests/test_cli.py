@@ -9,9 +9,8 @@ from autometa.cli import main
 
 
 def test_version_and_help(capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--version"])
-    assert exit_info.value.code == 0 and __version__ in capsys.readouterr().out
+    assert main(["--version"]) == 0 and __version__ in capsys.readouterr().out
+    assert main(["suggest", "--space"]) == 2 and "expected one argument" in capsys.readouterr().err
     assert main([]) == 0
     assert "metafeatures" in capsys.readouterr().out
 

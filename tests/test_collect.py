@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autometa.collect import Plan, collect, open_storage
+from autometa.collect import Plan, collect
+from autometa.storage import open_storage
 from autometa.knowledge import KnowledgeBase
 
 NAMES = ["iris", "1027_ESL"]

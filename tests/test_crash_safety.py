@@ -19,7 +19,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from autometa.collect import open_storage
+from autometa.storage import open_storage
 from autometa.knowledge import KnowledgeBase
 
 KILLS = 20

@@ -79,7 +79,7 @@ def test_fold_embeddings_leave_the_fold_out_and_are_reused(metadata, corpus_path
     import torch
 
     from autometa.encoder import cached_fold_embeddings
-    from autometa.metamodel import group_folds
+    from autometa.groups import group_folds
 
     torch.set_num_threads(1)
     data, _, _ = metadata

@@ -1,5 +1,6 @@
 """``autometa benchmark``: a leakage-free comparison of warm-start methods and peers.
 
+- :func:`benchmark`: one whole run and its report, as ``autometa benchmark`` runs it.
 - :func:`run_discrete`: HPO-B-style, over the knowledge base (methods choose among a held-out
   dataset's evaluated pool; folds of near-duplicate groups; no model trained).
 - :func:`run_live`: real Optuna studies of real cross-validated fits on the datasets you give.
@@ -10,9 +11,12 @@
 from autometa.benchmark._discrete import METHODS, MethodUnavailable, flaml_configs, run_discrete
 from autometa.benchmark._live import LIVE_METHODS, run_live
 from autometa.benchmark._metrics import average_rank, best_so_far_regret, trials_to_reach, win_tie_loss
+from autometa.benchmark._run import benchmark, shipped_method
 from autometa.benchmark._report import mean_curves, merge_curves, read_report, speed_up, summary_markdown, write_report
 
 __all__ = [
+    "benchmark",
+    "shipped_method",
     "LIVE_METHODS",
     "METHODS",
     "MethodUnavailable",

@@ -35,8 +35,8 @@ import pandas as pd
 
 from autometa.benchmark._metrics import best_so_far_regret
 from autometa.exceptions import DataError
-from autometa.metamodel import MetaData, MetaModel, group_folds
-from autometa.metamodel._surrogate import unit_configs
+from autometa.groups import group_folds
+from autometa.metamodel import DEFAULT_METHOD, MetaData, MetaModel
 
 WARM_START = 5  # suggestions enqueued before TPE / MetaSampler take over
 
@@ -59,8 +59,7 @@ class Fold:
     """What the methods may learn from for one fold: the training meta-data and fitted meta-models."""
 
     train: MetaData
-    params: dict[str, dict]
-    space: str
+    space: Any  # the SearchSpace of the pool
     autometa_method: str
     members: int
     _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
@@ -71,31 +70,29 @@ class Fold:
             if features != "handcrafted" and not any(c.startswith("d2v.") for c in self.train.metafeatures.columns):
                 raise MethodUnavailable("no Dataset2Vec fold embeddings: run with --corpus and autometa[torch] "
                                         "installed (encoders are trained per fold)")
-            self._models[key] = MetaModel(self.space, method, members=self.members, features=features).fit(
-                self.train, self.params)
+            self._models[key] = MetaModel(self.space.name, method, members=self.members, features=features).fit(
+                self.train, self.space)
         return self._models[key]
 
 
 class Pool:
     """The space's pool on the unit scale, for snapping proposals to evaluated configurations."""
 
-    def __init__(self, configs: pd.DataFrame, params: dict[str, dict]):
-        clipped = configs.copy()
-        for name, p in params.items():
-            clipped[name] = clipped[name].clip(p["low"], p["high"])
-        self.params = params
+    def __init__(self, configs: pd.DataFrame, space):
+        self.space = space
         self.ids = np.asarray(configs.index)
-        self.configs = clipped
-        self.units = unit_configs(clipped, params).to_numpy(dtype=float)
+        self.configs = pd.DataFrame({name: configs[name].clip(p.low, p.high) for name, p in space.params.items()},
+                                    index=configs.index)
+        self.units = space.to_unit(self.configs).to_numpy(dtype=float)
 
     def typed(self, config_id: int) -> dict[str, Any]:
         row = self.configs.loc[config_id]
-        return {k: int(round(row[k])) if p["integer"] else float(row[k]) for k, p in self.params.items()}
+        return {k: int(round(row[k])) if p.integer else float(row[k]) for k, p in self.space.params.items()}
 
     def nearest_unused(self, config: dict[str, Any], used: set[int]) -> int:
-        full = {**{k: self.configs.iloc[0][k] for k in self.params}, **config}
-        frame = pd.DataFrame([{k: min(p["high"], max(p["low"], float(full[k]))) for k, p in self.params.items()}])
-        point = unit_configs(frame, self.params).to_numpy(dtype=float)[0]
+        full = {**{k: self.configs.iloc[0][k] for k in self.space.params}, **config}
+        frame = pd.DataFrame([{k: min(p.high, max(p.low, float(full[k]))) for k, p in self.space.params.items()}])
+        point = self.space.to_unit(frame).to_numpy(dtype=float)[0]
         distance = np.square(self.units - point).sum(axis=1)
         distance[[i for i, c in enumerate(self.ids) if c in used]] = np.inf
         return int(self.ids[int(np.argmin(distance))])
@@ -113,7 +110,7 @@ def _defaults(fold, held, pool, budget, seed):
 
 
 def _portfolio(fold, held, pool, budget, seed):
-    return fold.model("portfolio").portfolio_[:budget]
+    return fold.model("portfolio").rank_pool(held.metafeatures, budget)[0]
 
 
 def _knn(fold, held, pool, budget, seed):
@@ -136,7 +133,7 @@ def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence
     import optuna
     from optuna.trial import TrialState, create_trial
 
-    distributions = {name: _distribution(p) for name, p in pool.params.items()}
+    distributions = pool.space.distributions()
     study = optuna.create_study(direction="maximize", sampler=sampler)
     chosen: list[int] = []
 
@@ -157,14 +154,6 @@ def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence
         used.add(config_id)
         record(config_id)
     return chosen
-
-
-def _distribution(p: dict) -> Any:
-    import optuna
-
-    if p["integer"]:
-        return optuna.distributions.IntDistribution(int(p["low"]), int(p["high"]), log=p["log"])
-    return optuna.distributions.FloatDistribution(p["low"], p["high"], log=p["log"])
 
 
 def _tpe(fold, held, pool, budget, seed):
@@ -189,7 +178,7 @@ def _autometa_metasampler_on(features: str) -> Callable:
 
         start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
         sampler = MetaSampler(metamodel=fold.model("surrogate", features), metafeatures=held.metafeatures, seed=seed,
-                              space=fold.space)
+                              space=fold.space.name)
         return _sequential(held, pool, budget, sampler, start)
 
     return run
@@ -217,13 +206,12 @@ DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa", "autometa-
 def flaml_method(configs: dict[str, dict[str, Any] | str]) -> Callable:
     """FLAML's zero-shot LightGBM configuration per dataset (precomputed; a str is the error),
     snapped to the nearest pool configuration."""
-    from autometa.optuna import _canonical
 
     def run(fold, held, pool, budget, seed):
         config = configs.get(held.dataset)
         if config is None or isinstance(config, str):
             raise MethodUnavailable(config or f"no FLAML configuration for {held.dataset!r}")
-        ours = {k: v for k, v in _canonical(config).items() if k in pool.params}
+        ours = pool.space.canonical(config)
         return [pool.nearest_unused(ours, set())]
 
     return run
@@ -250,7 +238,7 @@ def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str,
     return out
 
 
-def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], methods: Sequence[str], budget: int,
+def _run_fold(metadata: MetaData, space, held_out: list[str], methods: Sequence[str], budget: int,
               seeds: int, members: int, autometa_method: str, flaml: dict,
               extra: pd.DataFrame | None = None) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
@@ -260,11 +248,11 @@ def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], 
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per study would flood the output
     table = {**METHODS, "flaml": flaml_method(flaml)}
-    pool = Pool(metadata.configs, params)
+    pool = Pool(metadata.configs, space)
     if extra is not None:
         metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(extra.reindex(metadata.datasets)))
     train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
-    fold = Fold(train, params, metadata.space, autometa_method, members)
+    fold = Fold(train, space, autometa_method, members)
     rows, errors = [], []
     with threadpool_limits(1):
         for dataset in held_out:
@@ -290,12 +278,13 @@ def _run_fold(metadata: MetaData, params: dict[str, dict], held_out: list[str], 
     return rows, errors
 
 
-def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequence[str], budget: int = 50,
-                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = "surrogate",
+def run_discrete(metadata: MetaData, space, *, methods: Sequence[str], budget: int = 50,
+                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = DEFAULT_METHOD,
                  flaml: dict[str, dict[str, Any] | str] | None = None, workers: int = 1,
                  fold_features: pd.DataFrame | None = None,
                  progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curves, errors). Curves: one row per dataset, seed, method, budget with ``regret``;
+    """(curves, errors). `space`: the :class:`~autometa.spaces.SearchSpace` of the pool
+    (``KnowledgeBase.space(name)``). Curves: one row per dataset, seed, method, budget with ``regret``;
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
     processes run folds in parallel (one thread each); the result does not depend on it.
 
@@ -306,7 +295,7 @@ def run_discrete(metadata: MetaData, params: dict[str, dict], *, methods: Sequen
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
-    jobs = [(metadata, params, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {},
+    jobs = [(metadata, space, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {},
              None if fold_features is None else fold_features.loc[i])
             for i, held_out in enumerate(group_folds(metadata, folds))]
     results: list[tuple[list[dict], list[dict]] | None] = [None] * len(jobs)

@@ -23,6 +23,7 @@ import pandas as pd
 from autometa.benchmark._discrete import WARM_START, MethodUnavailable
 from autometa.benchmark._metrics import best_so_far_regret
 from autometa.exceptions import DataError
+from autometa.metamodel import DEFAULT_METHOD
 
 LIVE_METHODS = ("random", "tpe", "defaults", "flaml", "knn", "portfolio", "autometa", "autometa+tpe",
                 "autometa+metasampler", "autometa-d2v", "autometa-both")
@@ -51,7 +52,7 @@ def _flaml_params(dataset) -> dict[str, Any]:
 
 
 def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 30, seeds: int = 1,
-             space: str = "lightgbm", knowledge_base=None, members: int = 4, autometa_method: str = "surrogate",
+             space: str = "lightgbm", knowledge_base=None, members: int = 4, autometa_method: str = DEFAULT_METHOD,
              folds: int = 3, max_rows: int = 2000, target: str | None = None,
              progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors) like :func:`run_discrete`, from real studies."""
@@ -62,16 +63,14 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
     from autometa.metamodel import MetaData, MetaModel
     from autometa.optuna import MetaSampler
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
-    from autometa.spaces import get_space
 
     unknown = sorted(set(methods) - set(LIVE_METHODS))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(LIVE_METHODS)}.")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    search_space = get_space(space)
     kb = knowledge_base if knowledge_base is not None else KnowledgeBase()
+    search_space = kb.space(space)
     metadata = MetaData.from_knowledge_base(kb, space)
-    params = kb.manifest(space)["space"]["params"]
     protocol = Protocol(folds=folds, max_rows=max_rows, seed=0)
     runs, errors = [], []
     loaded: dict[str, Any] = {}
@@ -96,7 +95,7 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
 
         def model(method: str) -> MetaModel:
             if method not in models:
-                models[method] = MetaModel(space, method, members=members).fit(train, params)
+                models[method] = MetaModel(space, method, members=members).fit(train, search_space)
             return models[method]
 
         import metafeatures as mf
@@ -117,7 +116,7 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
             if ("d2v", features) not in models:
                 seen = dataclasses.replace(train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets)))
                 models[("d2v", features)] = MetaModel(space, autometa_method, members=members,
-                                                      features=features).fit(seen, params)
+                                                      features=features).fit(seen, search_space)
             return models[("d2v", features)], pd.concat([values, embedding[0]])
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.exceptions import DataError
-from metafeatures._input import stratified_subsample_index
+from metafeatures import stratified_subsample_index
 
 TASKS = ("binary", "multiclass", "regression")
 

@@ -1,40 +1,42 @@
 """Meta-models: what to try first on a new dataset, learned from the knowledge base.
 
 The meta-data (:class:`MetaData`, from the knowledge base and optionally a user's own Optuna
-studies), three methods (static greedy portfolio, auto-sklearn-style nearest datasets, a
-LightGBM surrogate), their grouped leave-dataset-out validation, and :class:`MetaModel`, the
-fitted, saveable object behind ``autometa.suggest``.
+studies); the methods, one class each in :data:`METHODS` (static greedy portfolio,
+auto-sklearn-style nearest datasets, the nearest datasets' best-of-n portfolio, LightGBM
+surrogates); :class:`MetaModel`, the fitted, saveable object behind ``autometa.suggest``; and
+their grouped leave-dataset-out validation, which runs the same :class:`MetaModel`.
 """
 
 from autometa.metamodel._data import MetaData
-from autometa.metamodel._model import MetaModel, Suggestion
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
+from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Query, Settings
+from autometa.metamodel._model import MetaModel, Suggestion
 from autometa.metamodel._portfolio import greedy_portfolio
-from autometa.metamodel._studies import StudySource, metadata_from_studies
+from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID, StudySource, metadata_from_studies
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
-from autometa.metamodel._validation import (
-    METHODS,
-    expected_random_best_of,
-    group_folds,
-    leave_group_out,
-    make_surrogate_method,
-)
+from autometa.metamodel._validation import CANDIDATES, Candidate, expected_random_best_of, leave_group_out
 
 __all__ = [
+    "CANDIDATES",
+    "DEFAULT_METHOD",
+    "FIRST_STUDY_CONFIG_ID",
     "METHODS",
+    "Candidate",
     "MetaData",
     "MetaModel",
-    "Suggestion",
+    "Method",
+    "Pick",
+    "Query",
+    "Settings",
     "Scaling",
     "StudySource",
+    "Suggestion",
     "Surrogate",
     "expected_random_best_of",
     "greedy_best_of",
     "greedy_portfolio",
-    "group_folds",
     "l1_distances",
     "leave_group_out",
-    "make_surrogate_method",
     "metadata_from_studies",
     "nearest_dataset_configs",
 ]

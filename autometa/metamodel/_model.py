@@ -20,20 +20,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from autometa.exceptions import DataError
+from autometa.exceptions import DataError, NotFittedError
 from autometa.metamodel._data import FEATURE_VIEWS, MetaData, feature_view
-from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances, nearest_dataset_configs
-from autometa.metamodel._portfolio import greedy_portfolio
-from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
-from autometa.metamodel._surrogate import Surrogate, greedy_best_of
+from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances
+from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Portfolio, Query, Settings
 
 SCHEMA_VERSION = 1
-METHOD_NAMES = ("knn", "knn_portfolio", "portfolio", "surrogate")
-NEIGHBOURS = 10  # nearest datasets whose scores are the scenarios of "knn_portfolio"
+METHOD_NAMES = tuple(METHODS)
 # Fallback threshold: the nearest training dataset farther than this quantile of the
 # nearest-neighbour distances among training datasets counts as unfamiliar.
 FALLBACK_QUANTILE = 0.95
-FRESH_CANDIDATES = 512
+# Keys of metamodel.json that MetaModel itself writes; a method's state uses other keys.
+_OWN_KEYS = frozenset({"schema_version", "space", "method", "members", "objective", "random_state", "features",
+                       "encoder_sha256", "params", "scaling", "reference", "threshold", "portfolio", "configs",
+                       "files", "provenance", "document_sha256"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +58,28 @@ def _document_digest(document: dict[str, Any]) -> str:
 
 
 class MetaModel:
-    """Learned from a knowledge base: which configurations of one space to try first."""
+    """Learned from a knowledge base: which configurations of one search space to try first.
 
-    def __init__(self, space: str, method: str = "knn", *, members: int = 8, objective: str = "regression",
-                 features: str = "handcrafted", random_state: int = 0):
+    Parameters
+    ----------
+    space : name of the search space (``autometa.spaces.SPACES``), e.g. ``"lightgbm"``.
+    method : a meta-model method, a key of :data:`autometa.metamodel.METHODS`: ``knn_portfolio``
+        (the shipped default), ``knn``, ``portfolio``, ``surrogate``, ``hybrid``, ``defaults``.
+    members : surrogate ensemble size (``surrogate``, ``hybrid``).
+    objective : ``"regression"`` or ``"rank"``: the surrogate's objective (``surrogate``).
+    features : metafeatures read: ``"handcrafted"``, ``"dataset2vec"`` (embeddings ``d2v.*``) or
+        ``"both"``.
+    random_state : seed of the surrogate's bootstraps and of fresh candidates.
+
+    Only stores its parameters; :meth:`fit` (or :meth:`from_knowledge_base`, :meth:`load`)
+    makes it usable. Besides the method, a fitted meta-model holds the metafeature scaling, the
+    training datasets' scaled metafeatures and the negative-transfer guard: a dataset farther
+    from every training dataset than the ``FALLBACK_QUANTILE`` of the training datasets'
+    nearest-neighbour distances gets the static portfolio instead.
+    """
+
+    def __init__(self, space: str = "lightgbm", method: str = DEFAULT_METHOD, *, members: int = 8,
+                 objective: str = "regression", features: str = "handcrafted", random_state: int = 0):
         self.space = space
         self.method = method
         self.members = members
@@ -70,9 +88,12 @@ class MetaModel:
         self.random_state = random_state
         self.encoder_sha256_: str | None = None
 
+    def _settings(self) -> Settings:
+        return Settings(members=self.members, objective=self.objective, random_state=self.random_state)
+
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
-    def from_knowledge_base(cls, knowledge_base, space: str, method: str = "knn", *, studies=(),
+    def from_knowledge_base(cls, knowledge_base, space: str, method: str = DEFAULT_METHOD, *, studies=(),
                             **kwargs: Any) -> MetaModel:
         """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
 
@@ -92,7 +113,7 @@ class MetaModel:
                 raise DataError("Learning from your own studies works with handcrafted metafeatures only, for now; "
                                 "fit with features='handcrafted'.")
             metadata = metadata.concat(metadata_from_studies(studies, space))
-        model = cls(space, method, **kwargs).fit(metadata, knowledge_base.manifest(space)["space"]["params"])
+        model = cls(space, method, **kwargs).fit(metadata, knowledge_base.space(space))
         model.encoder_sha256_ = encoder_sha256
         model.provenance_["knowledge_base"] = {
             "space_fingerprint": knowledge_base.manifest(space)["space"]["fingerprint"],
@@ -101,42 +122,69 @@ class MetaModel:
         }
         return model
 
-    def fit(self, metadata: MetaData, params: dict[str, dict]) -> MetaModel:
-        """Fit on `metadata` (complete or sparse); `params` are the space's ranges."""
-        if self.method not in METHOD_NAMES:
-            raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHOD_NAMES)}.")
+    def fit(self, metadata: MetaData, space=None) -> MetaModel:
+        """Fit on `metadata` (complete or sparse).
+
+        space : the :class:`~autometa.spaces.SearchSpace` the pool was collected on (e.g.
+            ``KnowledgeBase.space(name)``), or its ranges as a manifest records them
+            (``{name: {"low", "high", "log", "integer"}}``); default: the installed space.
+        """
+        from autometa.spaces import SearchSpace, get_space
+
+        if self.method not in METHODS:
+            raise DataError(f"Unknown meta-model method {self.method!r}; expected one of {list(METHODS)}.")
         if self.features not in FEATURE_VIEWS:
             raise DataError(f"Unknown features {self.features!r}; expected one of {list(FEATURE_VIEWS)}.")
+        if not isinstance(space, SearchSpace):
+            space = get_space(self.space) if space is None else get_space(self.space).with_ranges(space)
         columns = feature_view(list(metadata.metafeatures.columns), self.features)
         if not columns:
             raise DataError(f"The meta-data has no {self.features} metafeatures (Dataset2Vec columns are d2v.*; "
                             "autometa kb embeddings --corpus PATH builds them).")
         metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures[columns])
-        self.params_ = params
+        if not metadata.complete().datasets:
+            raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
+                            "the meta-data has only sparse studies.")
+        self.space_ = space
         self.configs_ = metadata.configs
         self.scaling_ = Scaling.fit(metadata.metafeatures)
         self.reference_ = pd.DataFrame(self.scaling_.transform(metadata.metafeatures), index=metadata.datasets)
-        normalized = metadata.normalized()
-        self.best_configs_ = {d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:50]]
-                              for d in metadata.datasets}
-        complete = metadata.complete()
-        if not complete.datasets:
-            raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
-                            "the meta-data has only sparse studies.")
-        self.portfolio_ = [int(c) for c in greedy_portfolio(complete.regret(), 50)]
-        # Normalized pool scores of the complete datasets: the scenarios of "knn_portfolio".
-        self.pool_scores_ = complete.normalized().round(4) if self.method == "knn_portfolio" else None
-        self.threshold_ = self._distance_threshold()
-        self.surrogate_ = Surrogate(params, members=self.members, random_state=self.random_state,
-                                    objective=self.objective).fit(metadata) if self.method == "surrogate" else None
-        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(complete.configs),
+        self.threshold_ = fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
+        self.fallback_ = Portfolio(self._settings()).fit(metadata, space)
+        self.method_ = METHODS[self.method](self._settings()).fit(metadata, space)
+        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(metadata.complete().configs),
                             "datasets_by_task": metadata.tasks.value_counts().to_dict()}
         return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "method_"):
+            raise NotFittedError(
+                f"This MetaModel({self.space!r}, {self.method!r}) is not fitted yet. Call fit(metadata) or "
+                "MetaModel.from_knowledge_base(kb, space), or load a saved one with MetaModel.load(folder).")
+
+    @property
+    def params_(self) -> dict[str, dict]:
+        """The search space's ranges the meta-model was fitted on, as plain data."""
+        self._check_fitted()
+        return self.space_.param_dicts()
+
+    @property
+    def portfolio_(self) -> list[int]:
+        """The static portfolio: the guard's fallback (pool config ids, best first)."""
+        self._check_fitted()
+        return list(self.fallback_.portfolio)
+
+    @property
+    def surrogate_(self):
+        """The surrogate ensemble of a surrogate-based method (``surrogate``, ``hybrid``), else None."""
+        self._check_fitted()
+        return self.method_.surrogate
 
     @property
     def datasets_by_task(self) -> dict[str, int]:
         """How many datasets of each task kind this meta-model learned from ({}: not recorded;
         models saved before fit recorded it have it under the knowledge base's provenance only)."""
+        self._check_fitted()
         return self.provenance_.get("datasets_by_task") or self.provenance_.get("knowledge_base", {}).get(
             "datasets_by_task", {})
 
@@ -153,9 +201,6 @@ class MetaModel:
                 f"This {self.space} meta-model learned from {', '.join(self.tasks)} datasets only, not {task}: its "
                 f"suggestions would come from another kind of problem. Use a space whose meta-model covers {task} "
                 "(autometa kb info lists the knowledge base), or fit one on such datasets (autometa metamodel fit).")
-
-    def _distance_threshold(self) -> float:
-        return fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
 
     # -- suggesting --------------------------------------------------------------------------
     def describe(self, dataset: Any) -> pd.Series:
@@ -177,101 +222,57 @@ class MetaModel:
         return pd.concat(parts)
 
     def distances(self, metafeatures: pd.Series) -> pd.Series:
+        """Scaled L1 distance from a dataset's metafeatures to every training dataset, nearest first."""
+        self._check_fitted()
         if self.features != "handcrafted" and not any(str(k).startswith("d2v.") for k in metafeatures.index):
             raise DataError(f"This meta-model reads {self.features} metafeatures: the Dataset2Vec embedding (d2v.*) "
                             "is missing. Describe datasets with MetaModel.describe(dataset).")
         query = self.scaling_.transform(metafeatures.to_frame().T)[0]
         return pd.Series(l1_distances(query, self.reference_.to_numpy()), index=self.reference_.index).sort_values()
 
-    def suggest_configs(self, metafeatures: pd.Series, n: int, random_state: int | None = None) -> list[Suggestion]:
-        """`n` diverse configurations for a dataset described by `metafeatures`."""
+    def _rank(self, metafeatures: pd.Series, n: int, pool_only: bool,
+              random_state: int | None) -> tuple[list[Pick], bool]:
         distances = self.distances(metafeatures)
-        nearest = ", ".join(f"{d} ({v:.3f})" for d, v in distances.head(3).items())
-        if distances.iloc[0] > self.threshold_:
+        query = Query(metafeatures, distances, self.configs_, self.space_, random_state)
+        if self.method_.uses_metafeatures and distances.iloc[0] > self.threshold_:
+            nearest = ", ".join(f"{d} ({v:.3f})" for d, v in distances.head(3).items())
             because = (f"fallback to the static portfolio: the nearest known dataset is at distance "
                        f"{distances.iloc[0]:.3f}, beyond the threshold {self.threshold_:.3f} ({nearest})")
-            return [Suggestion(self._config(c), None, because) for c in self.portfolio_[:n]]
-        if self.method == "portfolio":
-            return [Suggestion(self._config(c), None, "static portfolio (no metafeatures)") for c in self.portfolio_[:n]]
-        if self.method == "knn":
-            picks = nearest_dataset_configs(distances, self.best_configs_, n)
-            return [Suggestion(self._config(c), None, f"best on {d} (distance {distances[d]:.3f})") for c, d in picks]
-        if self.method == "knn_portfolio":
-            picks, expected, neighbours = self._knn_portfolio(distances, n)
-            because = f"best-of-{n} over the {len(neighbours)} nearest datasets: " + ", ".join(
-                f"{d} ({distances[d]:.3f})" for d in neighbours[:5]) + (", ..." if len(neighbours) > 5 else "")
-            return [Suggestion(self._config(c), e, because if c < FIRST_STUDY_CONFIG_ID else f"best trial of {d} (distance "
-                               f"{distances[d]:.3f})") for c, e, d in zip(picks, expected, self._sources(picks, distances))]
-        candidates = pd.concat([self.configs_, self._fresh(FRESH_CANDIDATES, random_state)], ignore_index=True)
-        scenarios = self.surrogate_.predict_members(metafeatures, candidates)
-        expected = scenarios.mean(axis=0)
-        picks = greedy_best_of(scenarios, n)
-        because = f"surrogate; nearest known datasets: {nearest}"
-        # A ranking surrogate only orders configurations: it predicts no normalized score.
-        return [Suggestion(self._typed(candidates.iloc[i].to_dict()),
-                           float(expected[i]) if self.objective == "regression" else None, because) for i in picks]
+            return [dataclasses.replace(p, because=because) for p in self.fallback_.rank(query, n, pool_only)], True
+        return self.method_.rank(query, n, pool_only), False
+
+    def suggest_configs(self, metafeatures: pd.Series, n: int, random_state: int | None = None) -> list[Suggestion]:
+        """`n` diverse configurations for a dataset described by `metafeatures` (see :meth:`describe`)."""
+        picks, _ = self._rank(metafeatures, n, pool_only=False, random_state=random_state)
+        return [Suggestion(self._typed(p.config if p.config is not None else self.configs_.loc[p.config_id].to_dict()),
+                           p.predicted, p.because) for p in picks]
 
     def rank_pool(self, metafeatures: pd.Series, n: int) -> tuple[list[int], bool]:
         """(`n` pool config ids in the order this meta-model would try them, whether it fell back to
         the portfolio). Like :meth:`suggest_configs`, restricted to the evaluated pool: what a
         benchmark can score without training a model."""
-        distances = self.distances(metafeatures)
-        if distances.iloc[0] > self.threshold_:
-            return list(self.portfolio_[:n]), True
-        if self.method == "portfolio":
-            return list(self.portfolio_[:n]), False
-        if self.method == "knn":
-            return [c for c, _ in nearest_dataset_configs(distances, self.best_configs_, n)], False
-        if self.method == "knn_portfolio":
-            picks, _, _ = self._knn_portfolio(distances, n)
-            return [c for c in picks if c < FIRST_STUDY_CONFIG_ID], False
-        pool = self.configs_.loc[self.configs_.index < FIRST_STUDY_CONFIG_ID]
-        scenarios = self.surrogate_.predict_members(metafeatures, pool)
-        return [int(pool.index[i]) for i in greedy_best_of(scenarios, n)], False
-
-    def _knn_portfolio(self, distances: pd.Series, n: int) -> tuple[list[int], list[float | None], list[str]]:
-        """Greedy best-of-n over the normalized pool scores of the nearest complete datasets; the
-        best trial of a user's study among the nearest datasets goes first."""
-        scores = self.pool_scores_
-        complete = [d for d in distances.index if d in scores.index][:NEIGHBOURS]
-        studies = [d for d in distances.index[: NEIGHBOURS] if d not in scores.index and self.best_configs_.get(d)]
-        start = [self.best_configs_[d][0] for d in studies][:n]
-        scenarios = scores.loc[complete].to_numpy(dtype=float)
-        chosen = greedy_best_of(scenarios, n - len(start))
-        picks = start + [int(scores.columns[i]) for i in chosen]
-        expected = [None] * len(start) + [float(scenarios[:, i].mean()) for i in chosen]
-        return picks, expected, complete
-
-    def _sources(self, picks: list[int], distances: pd.Series) -> list[str]:
-        """For each pick, the study dataset it is the best trial of (or "" for pool configurations)."""
-        owner = {cs[0]: d for d, cs in self.best_configs_.items() if cs and cs[0] >= FIRST_STUDY_CONFIG_ID}
-        return [owner.get(c, "") for c in picks]
-
-    def _fresh(self, count: int, random_state: int | None) -> pd.DataFrame:
-        from autometa.spaces import get_space
-
-        seed = self.random_state + 1 if random_state is None else random_state + 1
-        return pd.DataFrame(get_space(self.space).pool(count, seed=seed)[1:])
+        picks, fell_back = self._rank(metafeatures, n, pool_only=True, random_state=None)
+        return [int(p.config_id) for p in picks], fell_back
 
     def _typed(self, config: dict[str, Any]) -> dict[str, Any]:
-        from autometa.spaces import get_space
-
-        typed = {k: int(round(v)) if self.params_[k]["integer"] else float(v) for k, v in config.items()}
-        return get_space(self.space).learner_params(typed)
-
-    def _config(self, config_id: int) -> dict[str, Any]:
-        return self._typed(self.configs_.loc[config_id].to_dict())
+        params = self.space_.params
+        typed = {k: int(round(v)) if params[k].integer else float(v) for k, v in config.items()}
+        return self.space_.learner_params(typed)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
+        """Write ``metamodel.json`` (and the method's text files) to `folder`; returns it."""
+        self._check_fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        state, texts = self.method_.to_json()
+        clash = sorted(set(state) & _OWN_KEYS)
+        if clash:
+            raise ValueError(f"Method {self.method!r} writes keys {clash} that MetaModel owns.")
         files = {}
-        if self.surrogate_ is not None:
-            for i, model in enumerate(self.surrogate_.models):
-                name = f"surrogate_{i}.txt"
-                (folder / name).write_text(getattr(model, "booster_", model).model_to_string())
-                files[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name, text in texts.items():
+            (folder / name).write_text(text)
+            files[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
         document = {
             "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
             "members": self.members, "objective": self.objective, "random_state": self.random_state,
@@ -281,13 +282,10 @@ class MetaModel:
                         "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist(),
                         "logged": [] if self.scaling_.logged is None else self.scaling_.logged.tolist()},
             "reference": {"datasets": list(self.reference_.index), "values": self.reference_.to_numpy().tolist()},
-            "best_configs": self.best_configs_, "portfolio": self.portfolio_, "threshold": self.threshold_,
+            "portfolio": self.portfolio_, "threshold": self.threshold_,
             "configs": {"columns": list(self.configs_.columns), "ids": [int(i) for i in self.configs_.index],
                         "values": self.configs_.to_numpy().tolist()},
-            "surrogate_metafeatures": self.surrogate_.metafeature_names if self.surrogate_ else [],
-            "pool_scores": None if self.pool_scores_ is None else {
-                "datasets": list(self.pool_scores_.index), "configs": [int(c) for c in self.pool_scores_.columns],
-                "values": self.pool_scores_.to_numpy().tolist()},
+            **state,
             "files": files, "provenance": self.provenance_,
         }
         document["document_sha256"] = _document_digest(document)
@@ -296,7 +294,8 @@ class MetaModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> MetaModel:
-        import lightgbm
+        """A meta-model saved by :meth:`save`; a changed or truncated file is refused."""
+        from autometa.spaces import get_space
 
         folder = Path(folder)
         path = folder / "metamodel.json"
@@ -310,34 +309,30 @@ class MetaModel:
         if document.get("document_sha256") != _document_digest(document):
             raise DataError(f"{str(path)!r} does not match its own checksum (document_sha256): the file was changed "
                             "after it was saved. Re-save or re-install the meta-model.")
+        if document["method"] not in METHODS:
+            raise DataError(f"{str(path)!r} holds a {document['method']!r} meta-model; this autometa knows "
+                            f"{list(METHODS)}.")
         model = cls(document["space"], document["method"], members=document["members"],
                     objective=document.get("objective", "regression"), features=document.get("features", "handcrafted"),
                     random_state=document["random_state"])
         model.encoder_sha256_ = document.get("encoder_sha256")
-        model.params_ = document["params"]
+        model.space_ = get_space(document["space"]).with_ranges(document["params"])
         scaling = document["scaling"]
         model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),
                                  np.array(scaling["fill"]), np.array(scaling["logged"], dtype=bool))
         model.reference_ = pd.DataFrame(document["reference"]["values"], index=document["reference"]["datasets"])
-        model.best_configs_ = document["best_configs"]
-        model.portfolio_ = document["portfolio"]
         model.threshold_ = document["threshold"]
         configs = document["configs"]
         model.configs_ = pd.DataFrame(configs["values"], index=configs["ids"], columns=configs["columns"])
         model.provenance_ = document["provenance"]
-        scores = document.get("pool_scores")
-        model.pool_scores_ = None if scores is None else pd.DataFrame(
-            scores["values"], index=scores["datasets"], columns=scores["configs"])
-        model.surrogate_ = None
-        if document["method"] == "surrogate":
-            surrogate = Surrogate(model.params_, members=model.members, random_state=model.random_state,
-                                  objective=model.objective)
-            surrogate.metafeature_names = document["surrogate_metafeatures"]
-            for name, digest in document["files"].items():
-                text = (folder / name).read_bytes()
-                if hashlib.sha256(text).hexdigest() != digest:
-                    raise DataError(f"{str(folder / name)!r} does not match the checksum in metamodel.json: "
-                                    "the file is truncated or was changed. Re-save or re-install the meta-model.")
-                surrogate.models.append(lightgbm.Booster(model_str=text.decode()))
-            model.surrogate_ = surrogate
+        texts = {}
+        for name, digest in document["files"].items():
+            data = (folder / name).read_bytes() if (folder / name).is_file() else b""
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise DataError(f"{str(folder / name)!r} does not match the checksum in metamodel.json: "
+                                "the file is missing, truncated or was changed. Re-save or re-install the meta-model.")
+            texts[name] = data.decode()
+        settings = model._settings()
+        model.fallback_ = Portfolio.from_json(document, {}, settings, model.space_)
+        model.method_ = METHODS[document["method"]].from_json(document, texts, settings, model.space_)
         return model

@@ -3,8 +3,8 @@
 Each study is named by its storage URL, its study name, and the dataset it was run on (anything
 :func:`autometa.load_dataset` reads). Its completed trials become that dataset's row of a sparse
 :class:`MetaData`: configurations outside the pool, normalized among the study's own trials.
-A trial parameter is matched by the space's own name, or by a LightGBM alias (``eta``,
-``feature_fraction``...); a parameter the study did not tune takes the space's default. Failed
+A trial parameter is matched by the space's own name, or by one of the space's aliases (LightGBM's
+``eta``, ``feature_fraction``...); a parameter the study did not tune takes the space's default. Failed
 and pruned trials are left out (their cause is the study's, not the configuration's).
 """
 
@@ -42,15 +42,6 @@ def _as_source(item: Any) -> StudySource:
     raise DataError(f"A study is given as (storage URL, study name, dataset[, target]); got {item!r}.")
 
 
-def _space_name(name: str, space) -> str | None:
-    from autometa.optuna import _canonical
-
-    if name in space.params:
-        return name
-    canonical = next(iter(_canonical({name: None})))
-    return canonical if canonical in space.params else None
-
-
 def study_rows(source: StudySource, space) -> tuple[pd.DataFrame, pd.Series]:
     """(configurations x parameters, scores with higher = better) of one study's completed trials."""
     import optuna
@@ -69,7 +60,7 @@ def study_rows(source: StudySource, space) -> tuple[pd.DataFrame, pd.Series]:
         config = dict(space.defaults)
         matched = 0
         for name, value in trial.params.items():
-            ours = _space_name(name, space)
+            ours = space.own_name(name)
             if ours is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
                 config[ours] = space.params[ours].clip(value)
                 matched += 1

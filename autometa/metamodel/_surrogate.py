@@ -16,6 +16,7 @@ trains it too.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,25 +29,13 @@ SURROGATE_PARAMS = {
 }
 
 
-def unit_configs(configs: pd.DataFrame, params: dict[str, dict]) -> pd.DataFrame:
-    """Configurations mapped to [0, 1] on each parameter's own (log or linear) scale."""
-    out = {}
-    for name, p in params.items():
-        values = configs[name].astype(float)
-        if p["log"]:
-            out[name] = (np.log(values) - np.log(p["low"])) / (np.log(p["high"]) - np.log(p["low"]))
-        else:
-            out[name] = (values - p["low"]) / (p["high"] - p["low"])
-    return pd.DataFrame(out, index=configs.index)
-
-
 OBJECTIVES = ("regression", "rank")
 RANK_GRADES = 31
 
 
 @dataclasses.dataclass
 class Surrogate:
-    params: dict[str, dict]  # the space's parameter ranges, as in the knowledge-base manifest
+    space: Any  # the SearchSpace, with the ranges the pool was collected on (configurations go on its unit scale)
     members: int = 8
     random_state: int = 0
     objective: str = "regression"
@@ -59,7 +48,7 @@ class Surrogate:
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}.")
         normalized = metadata.normalized()
-        units = unit_configs(metadata.configs, self.params).to_numpy(dtype=float)
+        units = self.space.to_unit(metadata.configs).to_numpy(dtype=float)
         self.metafeature_names = list(metadata.metafeatures.columns)
         mf = metadata.metafeatures.reindex(columns=self.metafeature_names).to_numpy(dtype=float)
         values = normalized.to_numpy(dtype=float)
@@ -89,7 +78,7 @@ class Surrogate:
 
     def predict_members(self, metafeatures: pd.Series, configs: pd.DataFrame) -> np.ndarray:
         """(members x configurations) predicted normalized scores for one dataset."""
-        X = self._design(metafeatures.to_frame().T, unit_configs(configs, self.params))
+        X = self._design(metafeatures.to_frame().T, self.space.to_unit(configs))
         return np.vstack([model.predict(X) for model in self.models])
 
 

@@ -36,7 +36,7 @@ def test_discrete_mode_is_leakage_free_and_complete(metadata):
 def test_discrete_dataset2vec_methods_read_their_fold_features(metadata):
     """Given fold features that are the handcrafted metafeatures under d2v.* names, the Dataset2Vec
     variants choose exactly what the handcrafted ones choose; a fold's own rows are what is read."""
-    from autometa.metamodel import group_folds
+    from autometa.groups import group_folds
 
     data, params, _ = metadata
     held = group_folds(data, 4)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from autometa.groups import group_folds
 from autometa.metamodel import (
     MetaData,
-    group_folds,
     greedy_best_of,
     Scaling,
     expected_random_best_of,
@@ -80,14 +80,19 @@ def test_nearest_dataset_configs_rounds_and_skips_taken():
 def test_leave_group_out_never_trains_on_the_held_out_group(tiny):
     seen = []
 
-    def spy(train):
-        def suggest(metafeatures, n):
-            seen.append((metafeatures.name, set(train.datasets)))
-            return [0, 1]
+    class Spy:
+        """A candidate whose meta-model records what it was trained on and what it is asked about."""
 
-        return suggest
+        def fit(self, train, space):
 
-    table = leave_group_out(tiny, {"spy": spy}, budgets=(1, 2))
+            class Model:
+                def rank_pool(self, metafeatures, n):
+                    seen.append((metafeatures.name, set(train.datasets)))
+                    return [0, 1], False
+
+            return Model()
+
+    table = leave_group_out(tiny, None, {"spy": Spy()}, budgets=(1, 2))
     for held_out, trained_on in seen:
         assert held_out not in trained_on
         assert not {d for d in trained_on if tiny.groups[d] == tiny.groups[held_out]}

@@ -25,7 +25,7 @@ def test_suggest_json_and_table(corpus_path, saved_model, capsys):
 
 def test_suggest_errors(corpus_path, saved_model, capsys, tmp_path):
     assert main(["suggest", str(corpus_path / "diabetes.tsv.gz"), "--space", "nope", "--metamodel", saved_model]) == 2
-    assert "Unknown search space 'nope'" in capsys.readouterr().err
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
     assert main(["suggest", str(corpus_path / "diabetes.tsv.gz"), "--metamodel", str(tmp_path / "none")]) == 2
     assert "No meta-model at" in capsys.readouterr().err
 
@@ -45,14 +45,14 @@ def test_tune_warm_started_and_resumed(corpus_path, saved_model, tmp_path, capsy
 
 
 def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata, tmp_path, monkeypatch):
-    from autometa.optuna import _MetaSamplerMixin
-    from autometa.tune import tune
+    from autometa import tune
+    from autometa.optuna import MetaSampler
 
     data, params, _ = metadata
     surrogate = str(MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "surrogate"))
     screened = []
-    predict = _MetaSamplerMixin._predicted
-    monkeypatch.setattr(_MetaSamplerMixin, "_predicted",
+    predict = MetaSampler.predict
+    monkeypatch.setattr(MetaSampler, "predict",
                         lambda self, candidates: screened.append(len(candidates)) or predict(self, candidates))
     kwargs = dict(trials=13, metamodel=saved_model, max_rows=300, progress=False)
     storage = f"sqlite:///{tmp_path / 'meta.db'}"
@@ -77,7 +77,7 @@ def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata,
 
 def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys):
     from autometa.datasets import load_dataset
-    from autometa.tune import _sampler_factory
+    from autometa._tune import _sampler_factory
 
     dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
     assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "meta"  # shipped surrogate

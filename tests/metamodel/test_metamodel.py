@@ -47,7 +47,8 @@ def test_unfamiliar_dataset_falls_back_to_the_portfolio(metadata):
     far = pd.Series(1e6, index=data.metafeatures.columns)
     suggestions = model.suggest_configs(far, 3)
     assert all("fallback to the static portfolio" in s.because for s in suggestions)
-    assert [s.params for s in suggestions] == [model._config(c) for c in model.portfolio_[:3]]
+    assert model.rank_pool(far, 3) == (model.portfolio_[:3], True)
+    assert suggestions[0].params == model.suggest_configs(far, 1)[0].params
 
 
 def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
@@ -190,7 +191,7 @@ def test_every_dataset_source(metadata, corpus_path, openml_cache):
 def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, corpus_path):
     import metafeatures
 
-    from autometa.metamodel._model import NEIGHBOURS
+    from autometa.metamodel._methods import NEIGHBOURS
 
     data, params, _ = metadata
     model = MetaModel("lightgbm", "knn_portfolio").fit(data, params)
@@ -198,7 +199,7 @@ def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, c
     ids, fell_back = model.rank_pool(values, 3)
     assert not fell_back and len(set(ids)) == 3
     nearest = model.distances(values).index[:NEIGHBOURS]
-    scores = model.pool_scores_.loc[nearest]
+    scores = model.method_.pool_scores.loc[nearest]
     # First: the best mean normalized score over the neighbours; then each pick raises the mean best-of-k most.
     assert scores[ids[0]].mean() == pytest.approx(scores.mean().max())
     best_of_2 = np.maximum(scores[ids[0]].to_numpy()[:, None], scores.to_numpy()).mean(axis=0)

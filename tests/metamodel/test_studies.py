@@ -6,7 +6,7 @@ import pytest
 from autometa import DataError
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import MetaModel, StudySource, metadata_from_studies
-from autometa.tune import tune
+from autometa import tune
 
 
 @pytest.fixture(scope="module")

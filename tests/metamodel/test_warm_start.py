@@ -71,11 +71,11 @@ def test_meta_sampler_screens_base_candidates(metadata, corpus_path):
     model = MetaModel("lightgbm", "surrogate", members=2).fit(data, params)
     base = optuna.samplers.TPESampler(multivariate=True, n_startup_trials=3, seed=0)
     sampler = MetaSampler(_dataset(corpus_path), base_sampler=base, metamodel=model, n_candidates=4)
-    assert isinstance(sampler, optuna.samplers.BaseSampler)
+    assert isinstance(sampler, optuna.samplers.BaseSampler) and isinstance(sampler, MetaSampler)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     screened = []
-    predict = sampler._predicted
-    sampler._predicted = lambda candidates: screened.append(len(candidates)) or predict(candidates)
+    predict = sampler.predict
+    sampler.predict = lambda candidates: screened.append(len(candidates)) or predict(candidates)
 
     def objective(trial):
         lr = trial.suggest_float("learning_rate", 1e-3, 1.0, log=True)

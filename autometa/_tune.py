@@ -47,7 +47,7 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
     split = fold_indices(rows, protocol)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if storage is not None:
-        from autometa.collect import open_storage
+        from autometa.storage import open_storage
 
         storage = open_storage(storage)
     study = optuna.create_study(
