@@ -8,7 +8,6 @@ from typing import Any
 
 from autometa.exceptions import DataError
 
-
 _SHIPPED_FOLDERS = {"suggest": "metamodel", "sampler": "sampler"}
 
 
@@ -44,7 +43,8 @@ def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
                 raise DataError(
                     f"No surrogate meta-model ships for space {space!r}. Fit one (autometa metamodel fit --space "
                     f"{space} --method surrogate --members 4 --out FOLDER) and pass FOLDER as metamodel= "
-                    "(autometa tune: --sampler-metamodel FOLDER), or use --sampler tpe.")
+                    "(autometa tune: --sampler-metamodel FOLDER), or use --sampler tpe."
+                )
             raise DataError(
                 f"No meta-model at {str(folder)!r}. Pass metamodel= a folder written by MetaModel.save, or use "
                 "a space with a shipped default (see autometa kb info)."
@@ -55,8 +55,15 @@ def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
     return model
 
 
-def suggest(dataset: Any, *, n: int = 5, space: str = "lightgbm", metamodel: Any = "default",
-            random_state: int | None = None, target: str | None = None) -> list:
+def suggest(
+    dataset: Any,
+    *,
+    n: int = 5,
+    space: str = "lightgbm",
+    metamodel: Any = "default",
+    random_state: int | None = None,
+    target: str | None = None,
+) -> list:
     """Ranked, diverse configurations of `space` to try first on `dataset`.
 
     Parameters

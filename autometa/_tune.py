@@ -6,14 +6,26 @@ from typing import Any
 
 from autometa.exceptions import DataError
 
-
 SAMPLERS = ("auto", "tpe", "meta")
 
 
-def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: bool = True,
-         storage: str | None = None, space: str = "lightgbm", metamodel: Any = "default", folds: int = 3,
-         max_rows: int | None = None, seed: int = 0, n_suggestions: int = 5, sampler: str = "auto",
-         sampler_metamodel: Any = "default", progress: bool = True) -> dict[str, Any]:
+def tune(
+    data: Any,
+    *,
+    target: str | None = None,
+    trials: int = 50,
+    warm_start: bool = True,
+    storage: str | None = None,
+    space: str = "lightgbm",
+    metamodel: Any = "default",
+    folds: int = 3,
+    max_rows: int | None = None,
+    seed: int = 0,
+    n_suggestions: int = 5,
+    sampler: str = "auto",
+    sampler_metamodel: Any = "default",
+    progress: bool = True,
+) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
 
     The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
@@ -51,19 +63,31 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
 
         storage = open_storage(storage)
     study = optuna.create_study(
-        study_name=f"autometa-tune-{space}-{dataset.name}", storage=storage, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=seed), load_if_exists=True,
+        study_name=f"autometa-tune-{space}-{dataset.name}",
+        storage=storage,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        load_if_exists=True,
     )
 
     def done() -> int:
         # Completed trials, and failed ones whose fit failed for real (an interrupted trial has no error).
-        return sum(1 for t in study.get_trials(deepcopy=False)
-                   if t.state == optuna.trial.TrialState.COMPLETE
-                   or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs))
+        return sum(
+            1
+            for t in study.get_trials(deepcopy=False)
+            if t.state == optuna.trial.TrialState.COMPLETE
+            or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs)
+        )
 
     if warm_start and not study.get_trials(deepcopy=False):
-        enqueue_suggestions(study, dataset, n=min(n_suggestions, trials), space=space, metamodel=metamodel,
-                            distributions=search_space.distributions())
+        enqueue_suggestions(
+            study,
+            dataset,
+            n=min(n_suggestions, trials),
+            space=space,
+            metamodel=metamodel,
+            distributions=search_space.distributions(),
+        )
 
     def objective(trial: optuna.Trial) -> float:
         result = evaluate(search_space, search_space.suggest(trial), rows, protocol, split)
@@ -72,7 +96,9 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
             trial.set_user_attr("error", result.error)
         return result.score
 
-    with tqdm(total=trials, initial=min(done(), trials), desc=f"tune {space}", unit="trial", disable=not progress) as bar:
+    with tqdm(
+        total=trials, initial=min(done(), trials), desc=f"tune {space}", unit="trial", disable=not progress
+    ) as bar:
         while done() < trials:
             # Seeded by the trial count: a resumed run continues the sequence instead of repeating
             # the configurations its seed drew the first time.
@@ -88,9 +114,15 @@ def tune(data: Any, *, target: str | None = None, trials: int = 50, warm_start: 
     best = study.best_trial
     metric = protocol.as_dict()["metric"][dataset.task]
     return {
-        "dataset": dataset.name, "task": dataset.task, "space": space, "metric": metric,
-        "best_score": best.value, "best_trial": best.number, "trials": len(study.trials),
-        "warm_started": warm_start, "sampler": next_sampler.name,
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "space": space,
+        "metric": metric,
+        "best_score": best.value,
+        "best_trial": best.number,
+        "trials": len(study.trials),
+        "warm_started": warm_start,
+        "sampler": next_sampler.name,
         "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
     }
@@ -107,6 +139,7 @@ def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str,
         shipped = metamodel not in (None, "default") or (default_sampler_path(space) / "metamodel.json").is_file()
         sampler = "meta" if warm_start and shipped else "tpe"
     if sampler == "tpe":
+
         def make(seed: int):
             return optuna.samplers.TPESampler(seed=seed)
     else:
@@ -117,8 +150,9 @@ def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str,
         values = model.describe(dataset)
 
         def make(seed: int):
-            return MetaSampler(metamodel=model, metafeatures=values, space=space,
-                               base_sampler=optuna.samplers.TPESampler(seed=seed))
+            return MetaSampler(
+                metamodel=model, metafeatures=values, space=space, base_sampler=optuna.samplers.TPESampler(seed=seed)
+            )
 
         make(0)  # a meta-model that cannot screen is an error now, before the study is touched
     make.name = sampler

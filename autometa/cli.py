@@ -41,24 +41,31 @@ def _write_table(table, out: str | None, fmt: str) -> None:
 
 def _cmd_metafeatures(args: argparse.Namespace) -> int:
     import metafeatures
-
     from autometa.datasets import load_dataset
 
     dataset = load_dataset(args.data, target=args.target, task=args.task)
-    result = metafeatures.extract_all(dataset, groups=args.groups, max_rows=args.max_rows,
-                                      random_state=args.random_state)
+    result = metafeatures.extract_all(
+        dataset, groups=args.groups, max_rows=args.max_rows, random_state=args.random_state
+    )
     if args.format == "json":
         payload = {
-            "dataset": {"name": dataset.name, "task": dataset.task, "rows": dataset.n_rows,
-                        "features": dataset.n_features, "openml_id": dataset.openml_id},
+            "dataset": {
+                "name": dataset.name,
+                "task": dataset.task,
+                "rows": dataset.n_rows,
+                "features": dataset.n_features,
+                "openml_id": dataset.openml_id,
+            },
             "metafeatures": {k: (None if v != v else v) for k, v in result.values.items()},
             "failures": result.failures,
             "seconds": result.seconds,
         }
         print(json.dumps(payload, indent=2))
     else:
-        print(f"# {dataset!r}: {result.values.notna().sum()} of {result.values.size} metafeatures "
-              f"in {sum(result.seconds.values()):.2f} s")
+        print(
+            f"# {dataset!r}: {result.values.notna().sum()} of {result.values.size} metafeatures "
+            f"in {sum(result.seconds.values()):.2f} s"
+        )
         width = max(map(len, result.values.index))
         for name, value in result.values.items():
             reason = f"  ({result.failures[name]})" if name in result.failures else ""
@@ -74,8 +81,10 @@ def _cmd_corpus_groups(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({g: sorted(t["name"]) for g, t in shared.groupby("group")}, indent=2))
     else:
-        print(f"# {table.group.nunique()} groups over {len(table)} datasets; "
-              f"{shared.group.nunique()} groups hold near-duplicates:")
+        print(
+            f"# {table.group.nunique()} groups over {len(table)} datasets; "
+            f"{shared.group.nunique()} groups hold near-duplicates:"
+        )
         for group, members in shared.groupby("group", sort=False):
             print(f"{group}  {', '.join(sorted(members['name']))}")
     return 0
@@ -84,10 +93,12 @@ def _cmd_corpus_groups(args: argparse.Namespace) -> int:
 def _cmd_corpus_metafeatures(args: argparse.Namespace) -> int:
     from autometa.corpus import metafeature_table
 
-    table = metafeature_table(_corpus_path(args.corpus), task=args.task, groups=args.groups,
-                              progress=not args.quiet)
-    print(f"# {len(table)} datasets, {table['seconds'].sum():.1f} s of extraction, "
-          f"{int((table['n_failed'] == 0).sum())} without a NaN feature", file=sys.stderr)
+    table = metafeature_table(_corpus_path(args.corpus), task=args.task, groups=args.groups, progress=not args.quiet)
+    print(
+        f"# {len(table)} datasets, {table['seconds'].sum():.1f} s of extraction, "
+        f"{int((table['n_failed'] == 0).sum())} without a NaN feature",
+        file=sys.stderr,
+    )
     _write_table(table, args.out, args.format)
     return 0
 
@@ -100,14 +111,23 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     get_space(args.space)  # an unknown space is an error before any work starts
     if args.workers < 1:
         raise DataError(f"--workers must be at least 1, got {args.workers}.")
-    plan = Plan(corpus=str(_corpus_path(args.corpus)), space=args.space, storage=args.storage,
-                out=str(args.out or default_location()), n_configs=args.configs, folds=args.folds,
-                max_rows=args.max_rows)
-    results = collect(plan, names=args.names, task=args.task, workers=args.workers,
-                      scheduler=args.scheduler, progress=not args.quiet)
+    plan = Plan(
+        corpus=str(_corpus_path(args.corpus)),
+        space=args.space,
+        storage=args.storage,
+        out=str(args.out or default_location()),
+        n_configs=args.configs,
+        folds=args.folds,
+        max_rows=args.max_rows,
+    )
+    results = collect(
+        plan, names=args.names, task=args.task, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+    )
     exported = sum(r["status"] == "exported" for r in results)
-    print(f"{exported} datasets exported to {plan.out}/{plan.space}; "
-          f"{sum(r['evaluated'] for r in results)} evaluations in this run")
+    print(
+        f"{exported} datasets exported to {plan.out}/{plan.space}; "
+        f"{sum(r['evaluated'] for r in results)} evaluations in this run"
+    )
     for result in results:
         if result["status"] == "failed":
             print(f"  failed: {result['dataset']}: {result['reason']}")
@@ -129,15 +149,21 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
     for space, facts in info["spaces"].items():
         tasks = ", ".join(f"{n} {t}" for t, n in sorted(facts["datasets_by_task"].items()))
         protocol = facts["protocol"]
-        print(f"  {space}: {facts['datasets']} datasets ({tasks}); {facts['configurations_per_dataset']} "
-              f"configurations each; {facts['failed_fits']} failed fits")
+        print(
+            f"  {space}: {facts['datasets']} datasets ({tasks}); {facts['configurations_per_dataset']} "
+            f"configurations each; {facts['failed_fits']} failed fits"
+        )
         if facts["cv_seconds"] is not None:
-            print(f"    compute: {facts['cv_seconds'] / 3600:.1f} core-hours of cross-validation recorded (the summed "
-                  "wall time of every evaluation, one thread each; time lost to a busy machine included)")
+            print(
+                f"    compute: {facts['cv_seconds'] / 3600:.1f} core-hours of cross-validation recorded (the summed "
+                "wall time of every evaluation, one thread each; time lost to a busy machine included)"
+            )
         for name, reason in facts["failed_datasets"].items():
             print(f"    failed dataset {name}: {reason}")
-        print(f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
-              f"{protocol['seed']}, metric {protocol['metric']}")
+        print(
+            f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
+            f"{protocol['seed']}, metric {protocol['metric']}"
+        )
         if args.location is None:
             print(f"    {_shipped_metamodel_line(space)}")
             sampler = _shipped_metamodel_line(space, role="sampler")
@@ -154,20 +180,26 @@ def _shipped_metamodel_line(space: str, role: str = "suggest") -> str:
 
     folder = shipped_metamodel_path(space, role)
     if not (folder / "metamodel.json").is_file():
-        return "" if role == "sampler" else \
-            f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
+        return (
+            ""
+            if role == "sampler"
+            else f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
+        )
     model = MetaModel.load(folder)
     tasks = ", ".join(f"{n} {t}" for t, n in sorted(model.datasets_by_task.items()))
     what = "shipped meta-model" if role == "suggest" else f"shipped MetaSampler surrogate ({model.members} members)"
-    return (f"{what}: {model.method} on {model.features} metafeatures, fitted on "
-            f"{model.provenance_['datasets']} datasets ({tasks})")
+    return (
+        f"{what}: {model.method} on {model.features} metafeatures, fitted on "
+        f"{model.provenance_['datasets']} datasets ({tasks})"
+    )
 
 
 def _cmd_kb_metafeatures(args: argparse.Namespace) -> int:
     from autometa.knowledge import build_metafeature_table, default_location
 
-    table = build_metafeature_table(args.location or default_location(), _corpus_path(args.corpus),
-                                    progress=not args.quiet)
+    table = build_metafeature_table(
+        args.location or default_location(), _corpus_path(args.corpus), progress=not args.quiet
+    )
     print(f"metafeatures of {len(table)} datasets in {args.location or default_location()}")
     return 0
 
@@ -195,20 +227,31 @@ def _cmd_train_encoder(args: argparse.Namespace) -> int:
     encoder.fit(tables, groups, progress=not args.quiet)
     folder = encoder.save(args.out or default_encoder_path())
     facts = encoder.provenance_
-    print(f"Dataset2Vec trained on {len(facts['training_datasets'])} datasets ({len(facts['validation_datasets'])} "
-          f"held out for early stopping) on {facts['device']}: {facts['epochs']} epochs, {facts['seconds']:.0f} s, "
-          f"best validation AUC {facts['best_validation_auc']:.3f}; saved to {folder}")
+    print(
+        f"Dataset2Vec trained on {len(facts['training_datasets'])} datasets ({len(facts['validation_datasets'])} "
+        f"held out for early stopping) on {facts['device']}: {facts['epochs']} epochs, {facts['seconds']:.0f} s, "
+        f"best validation AUC {facts['best_validation_auc']:.3f}; saved to {folder}"
+    )
     return 0
 
 
 def _cmd_suggest(args: argparse.Namespace) -> int:
     from autometa._suggest import suggest
 
-    suggestions = suggest(args.data, n=args.n, space=args.space, metamodel=args.metamodel or "default",
-                          target=args.target, random_state=args.random_state)
+    suggestions = suggest(
+        args.data,
+        n=args.n,
+        space=args.space,
+        metamodel=args.metamodel or "default",
+        target=args.target,
+        random_state=args.random_state,
+    )
     if args.format == "json":
-        print(json.dumps([{"params": s.params, "predicted": s.predicted, "because": s.because}
-                          for s in suggestions], indent=2))
+        print(
+            json.dumps(
+                [{"params": s.params, "predicted": s.predicted, "because": s.because} for s in suggestions], indent=2
+            )
+        )
         return 0
     for rank, s in enumerate(suggestions, 1):
         predicted = "" if s.predicted is None else f"  predicted {s.predicted:.3f}"
@@ -220,14 +263,27 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_tune(args: argparse.Namespace) -> int:
     from autometa._tune import tune
 
-    result = tune(args.data, target=args.target, trials=args.trials, warm_start=args.warm_start,
-                  storage=args.storage, space=args.space, metamodel=args.metamodel or "default",
-                  folds=args.folds, max_rows=args.max_rows, seed=args.random_state, sampler=args.sampler,
-                  sampler_metamodel=args.sampler_metamodel or "default", progress=not args.quiet)
+    result = tune(
+        args.data,
+        target=args.target,
+        trials=args.trials,
+        warm_start=args.warm_start,
+        storage=args.storage,
+        space=args.space,
+        metamodel=args.metamodel or "default",
+        folds=args.folds,
+        max_rows=args.max_rows,
+        seed=args.random_state,
+        sampler=args.sampler,
+        sampler_metamodel=args.sampler_metamodel or "default",
+        progress=not args.quiet,
+    )
     out = Path(args.out or f"autometa-best-{result['dataset']}.json")
     out.write_text(json.dumps(result, indent=2))
-    print(f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
-          f"(trial {result['best_trial']}; sampler {result['sampler']}); saved to {out}")
+    print(
+        f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
+        f"(trial {result['best_trial']}; sampler {result['sampler']}); saved to {out}"
+    )
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     return 0
 
@@ -238,12 +294,31 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from autometa.benchmark import benchmark
 
     corpus = os.environ.get(CORPUS_ENV) if args.corpus is None else args.corpus
-    command = "autometa " + " ".join(shlex.quote(a) for a in args.argv) if args.command_line is None else args.command_line
-    paths = benchmark(args.mode, space=args.space, methods=args.methods, data=args.data, target=args.target,
-                      budget=args.budget, seeds=args.seeds, folds=args.folds, members=args.members,
-                      workers=args.workers, autometa_method=args.autometa_method, corpus=corpus, limit=args.limit,
-                      location=args.location, out=args.out, prefix=args.prefix, merge=args.merge, command=command,
-                      quiet=args.quiet, log=None if args.quiet else lambda line: print(line, file=sys.stderr))
+    command = (
+        "autometa " + " ".join(shlex.quote(a) for a in args.argv) if args.command_line is None else args.command_line
+    )
+    paths = benchmark(
+        args.mode,
+        space=args.space,
+        methods=args.methods,
+        data=args.data,
+        target=args.target,
+        budget=args.budget,
+        seeds=args.seeds,
+        folds=args.folds,
+        members=args.members,
+        workers=args.workers,
+        autometa_method=args.autometa_method,
+        corpus=corpus,
+        limit=args.limit,
+        location=args.location,
+        out=args.out,
+        prefix=args.prefix,
+        merge=args.merge,
+        command=command,
+        quiet=args.quiet,
+        log=None if args.quiet else lambda line: print(line, file=sys.stderr),
+    )
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -258,11 +333,19 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         if len(words) not in (3, 4):
             raise DataError(f"--study takes URL NAME DATA [TARGET], got {words}.")
         studies.append(tuple(words))
-    model = MetaModel.from_knowledge_base(KnowledgeBase(args.location), args.space, args.method,
-                                          members=args.members, objective=args.objective, studies=studies,
-                                          features=args.features)
+    model = MetaModel.from_knowledge_base(
+        KnowledgeBase(args.location),
+        args.space,
+        args.method,
+        members=args.members,
+        objective=args.objective,
+        studies=studies,
+        features=args.features,
+    )
     folder = model.save(args.out or default_metamodel_path(args.space))
-    print(f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}")
+    print(
+        f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}"
+    )
     return 0
 
 
@@ -278,8 +361,9 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     data.add_argument("data", help="a .csv/.tsv(.gz)/.parquet file, openml:ID or openml-task:ID")
     data.add_argument("--target", help="target column (files; corpus files and OpenML know theirs)")
     space = parent()
-    space.add_argument("--space", default="lightgbm", choices=sorted(SPACES),
-                       help="search space (default: %(default)s)")
+    space.add_argument(
+        "--space", default="lightgbm", choices=sorted(SPACES), help="search space (default: %(default)s)"
+    )
     corpus = parent()
     corpus.add_argument("--corpus", help=f"corpus folder with index.csv (default: ${CORPUS_ENV})")
     location = parent()
@@ -287,17 +371,35 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     quiet = parent()
     quiet.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = parent()
-    fmt.add_argument("--format", choices=["table", "json"], default="table", help="output format (default: %(default)s)")
+    fmt.add_argument(
+        "--format", choices=["table", "json"], default="table", help="output format (default: %(default)s)"
+    )
     task = parent()
-    task.add_argument("--task", choices=["binary", "multiclass", "classification", "regression"],
-                      help="task kind (default: inferred from the target)")
+    task.add_argument(
+        "--task",
+        choices=["binary", "multiclass", "classification", "regression"],
+        help="task kind (default: inferred from the target)",
+    )
     method = parent()
-    method.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
-                        help="meta-model method (default: %(default)s, the shipped one)")
+    method.add_argument(
+        "--method",
+        choices=list(METHODS),
+        default=DEFAULT_METHOD,
+        help="meta-model method (default: %(default)s, the shipped one)",
+    )
     metamodel = parent()
     metamodel.add_argument("--metamodel", help="meta-model folder (default: the one shipped for --space)")
-    return {"data": data, "space": space, "corpus": corpus, "location": location, "quiet": quiet, "format": fmt,
-            "task": task, "method": method, "metamodel": metamodel}
+    return {
+        "data": data,
+        "space": space,
+        "corpus": corpus,
+        "location": location,
+        "quiet": quiet,
+        "format": fmt,
+        "task": task,
+        "method": method,
+        "metamodel": metamodel,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,26 +416,52 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    mf = command(commands, "metafeatures", "handcrafted metafeatures of one dataset", ["data", "task", "format"],
-                 _cmd_metafeatures)
+    mf = command(
+        commands,
+        "metafeatures",
+        "handcrafted metafeatures of one dataset",
+        ["data", "task", "format"],
+        _cmd_metafeatures,
+    )
     mf.add_argument("--groups", nargs="+", help="metafeature groups (default: all)")
     mf.add_argument("--max-rows", type=int, default=5000, help="row cap of the subsample (default: %(default)s)")
     mf.add_argument("--random-state", type=int, default=0, help="seed of the subsample (default: %(default)s)")
 
     corpus = commands.add_parser("corpus", help="work on a PMLB-layout corpus")
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="COMMAND", required=True)
-    command(corpus_commands, "groups", "print the near-duplicate groups found by content", ["corpus", "format"],
-            _cmd_corpus_groups)
-    table = command(corpus_commands, "metafeatures", "metafeatures of every corpus dataset",
-                    ["corpus", "task", "format", "quiet"], _cmd_corpus_metafeatures)
+    command(
+        corpus_commands,
+        "groups",
+        "print the near-duplicate groups found by content",
+        ["corpus", "format"],
+        _cmd_corpus_groups,
+    )
+    table = command(
+        corpus_commands,
+        "metafeatures",
+        "metafeatures of every corpus dataset",
+        ["corpus", "task", "format", "quiet"],
+        _cmd_corpus_metafeatures,
+    )
     table.add_argument("--groups", nargs="+", help="metafeature groups (default: all)")
     table.add_argument("--out", help="write the table to this .csv or .parquet file")
 
-    col = command(commands, "collect", "evaluate a search space's pool on every corpus dataset (resumable)",
-                  ["corpus", "space", "task", "quiet"], _cmd_collect)
-    col.add_argument("--configs", type=int, default=256,
-                     help="space-filling configurations besides the defaults (default: %(default)s)")
-    col.add_argument("--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL (default: %(default)s)")
+    col = command(
+        commands,
+        "collect",
+        "evaluate a search space's pool on every corpus dataset (resumable)",
+        ["corpus", "space", "task", "quiet"],
+        _cmd_collect,
+    )
+    col.add_argument(
+        "--configs",
+        type=int,
+        default=256,
+        help="space-filling configurations besides the defaults (default: %(default)s)",
+    )
+    col.add_argument(
+        "--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL (default: %(default)s)"
+    )
     col.add_argument("--out", help="knowledge-base folder (default: the package's own)")
     col.add_argument("--workers", type=int, default=1, help="local worker processes (default: %(default)s)")
     col.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://HOST:8786")
@@ -342,80 +470,149 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--max-rows", type=int, default=2000, help="row cap of each dataset (default: %(default)s)")
     col.add_argument("--no-metafeatures", action="store_true", help="do not update metafeatures.parquet")
 
-    sug = command(commands, "suggest", "configurations to try first on a dataset",
-                  ["data", "space", "metamodel", "format"], _cmd_suggest)
+    sug = command(
+        commands,
+        "suggest",
+        "configurations to try first on a dataset",
+        ["data", "space", "metamodel", "format"],
+        _cmd_suggest,
+    )
     sug.add_argument("-n", type=int, default=5, help="number of suggestions (default: %(default)s)")
     sug.add_argument("--random-state", type=int, help="seed of fresh candidates (surrogate meta-models)")
 
-    tun = command(commands, "tune", "an Optuna study of a search space's learner, cross-validated and warm-started",
-                  ["data", "space", "metamodel", "quiet"], _cmd_tune)
-    tun.add_argument("--trials", type=int, default=50, help="finished trials the study ends with (default: %(default)s)")
-    tun.add_argument("--warm-start", action=argparse.BooleanOptionalAction, default=True,
-                     help="start from autometa's suggestions (default) or from scratch")
+    tun = command(
+        commands,
+        "tune",
+        "an Optuna study of a search space's learner, cross-validated and warm-started",
+        ["data", "space", "metamodel", "quiet"],
+        _cmd_tune,
+    )
+    tun.add_argument(
+        "--trials", type=int, default=50, help="finished trials the study ends with (default: %(default)s)"
+    )
+    tun.add_argument(
+        "--warm-start",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start from autometa's suggestions (default) or from scratch",
+    )
     tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
-    tun.add_argument("--sampler", choices=["auto", "tpe", "meta"], default="auto",
-                     help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate); "
-                          "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on")
-    tun.add_argument("--sampler-metamodel", help="surrogate meta-model folder for --sampler meta "
-                                                 "(default: the shipped one)")
+    tun.add_argument(
+        "--sampler",
+        choices=["auto", "tpe", "meta"],
+        default="auto",
+        help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate); "
+        "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on",
+    )
+    tun.add_argument(
+        "--sampler-metamodel", help="surrogate meta-model folder for --sampler meta (default: the shipped one)"
+    )
     tun.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
     tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
     tun.add_argument("--random-state", type=int, default=0, help="seed of folds and sampler (default: %(default)s)")
     tun.add_argument("--out", help="where to save the best configuration (JSON)")
 
-    bench = command(commands, "benchmark", "compare warm-start methods and peers, leakage-free",
-                    ["space", "corpus", "location", "quiet"], _cmd_benchmark)
+    bench = command(
+        commands,
+        "benchmark",
+        "compare warm-start methods and peers, leakage-free",
+        ["space", "corpus", "location", "quiet"],
+        _cmd_benchmark,
+    )
     bench.add_argument("data", nargs="*", help="live mode: dataset files or OpenML ids")
     bench.add_argument("--mode", choices=["discrete", "live"], default="discrete", help="(default: %(default)s)")
     bench.add_argument("--budget", type=int, default=50, help="trials per method (default: %(default)s)")
     bench.add_argument("--seeds", type=int, default=5, help="(default: %(default)s)")
-    bench.add_argument("--folds", type=int, default=10,
-                       help="discrete mode: folds of near-duplicate groups (default: %(default)s)")
-    bench.add_argument("--methods", nargs="+", metavar="METHOD",
-                       help="default: every method of the mode (discrete: "
-                            f"{', '.join(_benchmark_methods('discrete'))}; live: {', '.join(_benchmark_methods('live'))})")
+    bench.add_argument(
+        "--folds", type=int, default=10, help="discrete mode: folds of near-duplicate groups (default: %(default)s)"
+    )
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="METHOD",
+        help="default: every method of the mode (discrete: "
+        f"{', '.join(_benchmark_methods('discrete'))}; live: {', '.join(_benchmark_methods('live'))})",
+    )
     bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size (default: %(default)s)")
-    bench.add_argument("--workers", type=int, default=1,
-                       help="discrete mode: folds run in parallel processes (default: %(default)s)")
-    bench.add_argument("--autometa-method", choices=list(_method_names()),
-                       help="the meta-model behind 'autometa' (default: the shipped default's method)")
+    bench.add_argument(
+        "--workers", type=int, default=1, help="discrete mode: folds run in parallel processes (default: %(default)s)"
+    )
+    bench.add_argument(
+        "--autometa-method",
+        choices=list(_method_names()),
+        help="the meta-model behind 'autometa' (default: the shipped default's method)",
+    )
     bench.add_argument("--target", help="live mode: target column of the dataset files")
     bench.add_argument("--limit", type=int, help="discrete mode: only the first N datasets (a quick look)")
     bench.add_argument("--out", default="benchmark-results", help="report folder (default: %(default)s)")
     bench.add_argument("--prefix", help="file name prefix (default: benchmark_<mode>_<space>)")
-    bench.add_argument("--merge", action="store_true",
-                       help="add these methods to the runs already in OUT (same datasets, folds, seeds and budget); "
-                            "the report covers all of them")
+    bench.add_argument(
+        "--merge",
+        action="store_true",
+        help="add these methods to the runs already in OUT (same datasets, folds, seeds and budget); "
+        "the report covers all of them",
+    )
     bench.add_argument("--command-line", help=argparse.SUPPRESS)
 
     mm = commands.add_parser("metamodel", help="fit a meta-model from the knowledge base")
     mm_commands = mm.add_subparsers(dest="metamodel_command", metavar="COMMAND", required=True)
-    mmfit = command(mm_commands, "fit", "fit and save a meta-model", ["space", "method", "location"],
-                    _cmd_metamodel_fit)
+    mmfit = command(
+        mm_commands, "fit", "fit and save a meta-model", ["space", "method", "location"], _cmd_metamodel_fit
+    )
     mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size (default: %(default)s)")
-    mmfit.add_argument("--objective", choices=["regression", "rank"], default="regression",
-                       help="surrogate objective (default: %(default)s; see benchmarks/results/metamodel_validation_*.md)")
-    mmfit.add_argument("--study", nargs="+", action="append", metavar="URL NAME DATA [TARGET]",
-                       help="a finished Optuna study of yours to learn from too: storage URL, study name, "
-                            "the dataset it tuned (and its target column); repeatable")
-    mmfit.add_argument("--features", choices=["handcrafted", "dataset2vec", "both"], default="handcrafted",
-                       help="metafeatures the meta-model reads (default: %(default)s; Dataset2Vec needs "
-                            "autometa[torch] and autometa kb embeddings)")
+    mmfit.add_argument(
+        "--objective",
+        choices=["regression", "rank"],
+        default="regression",
+        help="surrogate objective (default: %(default)s; see benchmarks/results/metamodel_validation_*.md)",
+    )
+    mmfit.add_argument(
+        "--study",
+        nargs="+",
+        action="append",
+        metavar="URL NAME DATA [TARGET]",
+        help="a finished Optuna study of yours to learn from too: storage URL, study name, "
+        "the dataset it tuned (and its target column); repeatable",
+    )
+    mmfit.add_argument(
+        "--features",
+        choices=["handcrafted", "dataset2vec", "both"],
+        default="handcrafted",
+        help="metafeatures the meta-model reads (default: %(default)s; Dataset2Vec needs "
+        "autometa[torch] and autometa kb embeddings)",
+    )
     mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)
     command(kb_commands, "info", "what the knowledge base holds", ["location", "format"], _cmd_kb_info)
-    command(kb_commands, "metafeatures", "compute missing rows of metafeatures.parquet", ["location", "corpus", "quiet"],
-            _cmd_kb_metafeatures)
-    kbemb = command(kb_commands, "embeddings", "Dataset2Vec embeddings of every dataset (dataset2vec.parquet)",
-                    ["location", "corpus", "quiet"], _cmd_kb_embeddings)
+    command(
+        kb_commands,
+        "metafeatures",
+        "compute missing rows of metafeatures.parquet",
+        ["location", "corpus", "quiet"],
+        _cmd_kb_metafeatures,
+    )
+    kbemb = command(
+        kb_commands,
+        "embeddings",
+        "Dataset2Vec embeddings of every dataset (dataset2vec.parquet)",
+        ["location", "corpus", "quiet"],
+        _cmd_kb_embeddings,
+    )
     kbemb.add_argument("--encoder", default="default", help="encoder folder (default: the shipped one)")
 
-    enc = command(commands, "train-encoder", "train the Dataset2Vec encoder on a corpus (needs autometa[torch])",
-                  ["corpus", "quiet"], _cmd_train_encoder)
+    enc = command(
+        commands,
+        "train-encoder",
+        "train the Dataset2Vec encoder on a corpus (needs autometa[torch])",
+        ["corpus", "quiet"],
+        _cmd_train_encoder,
+    )
     enc.add_argument("--device", default="auto", help="auto (default: CUDA when available), cpu, cuda, cuda:1, ...")
-    enc.add_argument("--epochs", type=int, default=20, help="at most this many epochs (early stopping; default: %(default)s)")
+    enc.add_argument(
+        "--epochs", type=int, default=20, help="at most this many epochs (early stopping; default: %(default)s)"
+    )
     enc.add_argument("--steps", type=int, default=50, help="steps per epoch (default: %(default)s)")
     enc.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     enc.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")

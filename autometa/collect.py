@@ -30,7 +30,6 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -91,9 +90,15 @@ def _study_attrs(plan: Plan, dataset, pool_size: int) -> dict[str, Any]:
     from autometa.spaces import get_space
 
     return {
-        "dataset": dataset.name, "task": dataset.task, "openml_id": dataset.openml_id,
-        "group": dataset.group, "space": plan.space, "space_fingerprint": get_space(plan.space).fingerprint(),
-        "pool_size": pool_size, "pool_seed": POOL_SEED, "protocol": plan.protocol().as_dict(),
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "openml_id": dataset.openml_id,
+        "group": dataset.group,
+        "space": plan.space,
+        "space_fingerprint": get_space(plan.space).fingerprint(),
+        "pool_size": pool_size,
+        "pool_seed": POOL_SEED,
+        "protocol": plan.protocol().as_dict(),
     }
 
 
@@ -138,7 +143,8 @@ def _fail_trials_that_never_beat(study, rdb_storage, running: list) -> None:
     if not old:
         return
     query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids").bindparams(
-        sqlalchemy.bindparam("ids", expanding=True))
+        sqlalchemy.bindparam("ids", expanding=True)
+    )
     with rdb_storage.engine.connect() as connection:
         beating = {row[0] for row in connection.execute(query, {"ids": sorted(old)})}
     # The same callback that re-enqueues trials gone stale (RetryHeartbeatStaleTrialCallback).
@@ -163,10 +169,15 @@ def _objective(space, dataset, protocol, folds) -> Callable:
             raise optuna.TrialPruned("no waiting configuration left")
         params = space.suggest(trial)
         result = evaluate(space, params, dataset, protocol, folds)
-        trial.set_user_attr("result", {  # one attribute, one commit
-            "fold_scores": [float(s) for s in result.fold_scores], "fit_seconds": result.fit_seconds,
-            "log_loss": None if result.log_loss != result.log_loss else result.log_loss, "error": result.error,
-        })
+        trial.set_user_attr(
+            "result",
+            {  # one attribute, one commit
+                "fold_scores": [float(s) for s in result.fold_scores],
+                "fit_seconds": result.fit_seconds,
+                "log_loss": None if result.log_loss != result.log_loss else result.log_loss,
+                "error": result.error,
+            },
+        )
         return result.score  # NaN marks the trial FAIL; the reason is in user_attrs["error"]
 
     return objective
@@ -184,8 +195,12 @@ def collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | Non
         try:
             return _collect_dataset(plan, name, progress)
         except Exception as error:  # one dataset's failure is a result to list, not the end of the run
-            return {"dataset": name, "status": "failed", "evaluated": 0,
-                    "reason": f"{type(error).__name__}: {error}"[:500]}
+            return {
+                "dataset": name,
+                "status": "failed",
+                "evaluated": 0,
+                "reason": f"{type(error).__name__}: {error}"[:500],
+            }
 
 
 def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | None) -> dict[str, Any]:
@@ -257,7 +272,6 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
     from optuna.trial import TrialState
 
     from autometa.knowledge import write_dataset
-
     from autometa.spaces import get_space
 
     space = get_space(plan.space)
@@ -273,26 +287,42 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
             continue
         params = {name: trial.params.get(name) for name in space.params}
         rows[config_id] = {
-            "config_id": config_id, **params,
+            "config_id": config_id,
+            **params,
             "score": trial.value if trial.state == TrialState.COMPLETE else float("nan"),
-            "log_loss": result["log_loss"], "fit_seconds": result["fit_seconds"],
-            "fold_scores": result["fold_scores"], "error": result["error"], "trial_number": trial.number,
+            "log_loss": result["log_loss"],
+            "fit_seconds": result["fit_seconds"],
+            "fold_scores": result["fold_scores"],
+            "error": result["error"],
+            "trial_number": trial.number,
         }
     pool_size = int(study.user_attrs["pool_size"])
     pool = space.pool(pool_size - 1, seed=int(study.user_attrs["pool_seed"]))
     for config_id, attempts in unfinished_configs(study).items():
         if attempts == 0:
             raise DataError(f"Study {study.study_name!r} is not finished: configuration {config_id} has no result.")
-        rows[config_id] = {"config_id": config_id, **pool[config_id], "score": float("nan"), "log_loss": None,
-                           "fit_seconds": None, "fold_scores": None, "trial_number": None,
-                           "error": f"interrupted {attempts} times without a result (killed by memory or time?)"}
+        rows[config_id] = {
+            "config_id": config_id,
+            **pool[config_id],
+            "score": float("nan"),
+            "log_loss": None,
+            "fit_seconds": None,
+            "fold_scores": None,
+            "trial_number": None,
+            "error": f"interrupted {attempts} times without a result (killed by memory or time?)",
+        }
     table = pd.DataFrame([rows[i] for i in range(pool_size)])
     table["log_loss"] = table["log_loss"].astype(float)
     failures = int(table["error"].notna().sum())
     provenance = {
-        **study.user_attrs, "n_failed": failures, "duplicates_dropped": duplicates,
-        "fingerprint": dataset.fingerprint, "n_rows": dataset.n_rows, "n_features": dataset.n_features,
-        "n_classes": dataset.n_classes, "provenance": dataset.provenance,
+        **study.user_attrs,
+        "n_failed": failures,
+        "duplicates_dropped": duplicates,
+        "fingerprint": dataset.fingerprint,
+        "n_rows": dataset.n_rows,
+        "n_features": dataset.n_features,
+        "n_classes": dataset.n_classes,
+        "provenance": dataset.provenance,
     }
     write_dataset(plan.out, plan.space, dataset.name, table, provenance)
     return {"failed_fits": failures, "duplicates_dropped": duplicates}
@@ -346,8 +376,13 @@ def collect(
 
     todo = _dataset_names(plan, names, task)
     remaining = [n for n in todo if not is_exported(plan.out, plan.space, n)]
-    bar = tqdm(total=len(remaining) * (plan.n_configs + 1), unit="fit", desc=f"collect {plan.space}",
-               disable=not progress, smoothing=0.05)
+    bar = tqdm(
+        total=len(remaining) * (plan.n_configs + 1),
+        unit="fit",
+        desc=f"collect {plan.space}",
+        disable=not progress,
+        smoothing=0.05,
+    )
     results: list[dict[str, Any]] = []
 
     def finished(result: dict) -> None:

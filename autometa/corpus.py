@@ -35,8 +35,9 @@ def metafeature_table(
     Columns: ``INFO_COLUMNS`` then every metafeature. Extraction uses the full data (with the
     extractor's own documented row cap).
     """
-    import metafeatures
     from tqdm.auto import tqdm
+
+    import metafeatures
 
     entries = read_corpus_index(path)
     wanted = set(names) if names is not None else None
@@ -47,9 +48,13 @@ def metafeature_table(
         start = time.perf_counter()
         result = metafeatures.extract_all(dataset, groups=groups, random_state=random_state)
         info = {
-            "name": dataset.name, "group": dataset.group, "task": dataset.task,
-            "openml_id": dataset.openml_id, "fingerprint": dataset.fingerprint,
-            "n_failed": len(result.failures), "seconds": time.perf_counter() - start,
+            "name": dataset.name,
+            "group": dataset.group,
+            "task": dataset.task,
+            "openml_id": dataset.openml_id,
+            "fingerprint": dataset.fingerprint,
+            "n_failed": len(result.failures),
+            "seconds": time.perf_counter() - start,
         }
         rows.append({**info, **result.values.to_dict()})
     table = pd.DataFrame(rows).set_index("name")

@@ -30,8 +30,8 @@ def default_encoder_path() -> Path:
 
 def require_torch() -> None:
     try:
-        import torch  # noqa: F401
         import safetensors  # noqa: F401
+        import torch  # noqa: F401
     except ImportError as error:
         raise DataError("Dataset2Vec features need PyTorch and safetensors: pip install 'autometa[torch]'.") from error
 
@@ -45,12 +45,15 @@ def load_encoder(encoder: Any = "default", device: str | None = "auto"):
         return encoder
     folder = default_encoder_path() if encoder in (None, "default") else Path(encoder)
     if not (folder / "config.json").is_file():
-        raise DataError(f"No Dataset2Vec encoder at {str(folder)!r}; train one with: autometa train-encoder --corpus PATH")
+        raise DataError(
+            f"No Dataset2Vec encoder at {str(folder)!r}; train one with: autometa train-encoder --corpus PATH"
+        )
     return Dataset2Vec.load(folder, device=device)
 
 
-def corpus_tables(corpus: str | Path, names: Iterable[str] | None = None, progress: bool = False
-                  ) -> tuple[dict[str, Any], dict[str, str]]:
+def corpus_tables(
+    corpus: str | Path, names: Iterable[str] | None = None, progress: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Every corpus dataset encoded for Dataset2Vec (name -> EncodedTable), and name -> group."""
     from tqdm.auto import tqdm
 
@@ -69,8 +72,12 @@ def make_encoder(*, epochs: int = 20, steps: int = 50, device: str | None = "aut
     require_torch()
     from metafeatures.dataset2vec import Architecture, Dataset2Vec, Training
 
-    return Dataset2Vec(Architecture(), Training(steps_per_epoch=steps, max_epochs=epochs, patience=5), device=device,
-                       random_state=random_state)
+    return Dataset2Vec(
+        Architecture(),
+        Training(steps_per_epoch=steps, max_epochs=epochs, patience=5),
+        device=device,
+        random_state=random_state,
+    )
 
 
 def embeddings(encoder, tables: dict[str, Any]) -> pd.DataFrame:
@@ -78,8 +85,9 @@ def embeddings(encoder, tables: dict[str, Any]) -> pd.DataFrame:
     return encoder.transform_many(tables).rename(columns=lambda c: c if c.startswith(PREFIX) else PREFIX + c)
 
 
-def build_embedding_table(out: str | Path, corpus: str | Path, encoder: Any = "default",
-                          progress: bool = True) -> pd.DataFrame:
+def build_embedding_table(
+    out: str | Path, corpus: str | Path, encoder: Any = "default", progress: bool = True
+) -> pd.DataFrame:
     """Embeddings of every knowledge-base dataset with `encoder`, written to
     ``<out>/dataset2vec.parquet`` with ``dataset2vec.json`` naming the encoder's sha256."""
     import json
@@ -89,13 +97,15 @@ def build_embedding_table(out: str | Path, corpus: str | Path, encoder: Any = "d
     tables, _ = corpus_tables(corpus, names=names, progress=progress)
     table = embeddings(encoder, tables).sort_index().astype("float32")
     table.to_parquet(Path(out) / EMBEDDINGS_FILE)
-    (Path(out) / "dataset2vec.json").write_text(json.dumps(
-        {"encoder_sha256": encoder.sha256, "datasets": len(table), "columns": list(table.columns)}, indent=1))
+    (Path(out) / "dataset2vec.json").write_text(
+        json.dumps({"encoder_sha256": encoder.sha256, "datasets": len(table), "columns": list(table.columns)}, indent=1)
+    )
     return table
 
 
-def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str | Path, log=None, *,
-                           epochs: int = 20, steps: int = 50) -> tuple[pd.DataFrame, list[dict]]:
+def cached_fold_embeddings(
+    metadata, corpus: str | Path, folds: int, cache: str | Path, log=None, *, epochs: int = 20, steps: int = 50
+) -> tuple[pd.DataFrame, list[dict]]:
     """:func:`fold_embeddings` over :func:`~autometa.groups.group_folds` of `metadata`, kept in
     ``<cache>/dataset2vec_folds_<space>.parquet`` (+ ``.json``: the folds and each encoder's AUCs)
     and reused while the folds are the same. The validation and the discrete benchmark share it."""
@@ -104,7 +114,10 @@ def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str 
     from autometa.groups import group_folds
 
     cache = Path(cache)
-    path, facts = cache / f"dataset2vec_folds_{metadata.space}.parquet", cache / f"dataset2vec_folds_{metadata.space}.json"
+    path, facts = (
+        cache / f"dataset2vec_folds_{metadata.space}.parquet",
+        cache / f"dataset2vec_folds_{metadata.space}.json",
+    )
     held = group_folds(metadata, folds)
     if path.is_file() and facts.is_file() and json.loads(facts.read_text())["folds"] == held:
         return pd.read_parquet(path), json.loads(facts.read_text())["aucs"]
@@ -117,8 +130,16 @@ def cached_fold_embeddings(metadata, corpus: str | Path, folds: int, cache: str 
     return frame, frame.attrs["held_out_auc"]
 
 
-def fold_embeddings(tables: dict[str, Any], groups: dict[str, str], folds: Sequence[Sequence[str]], *,
-                    epochs: int = 20, steps: int = 50, random_state: int = 0, log=None) -> pd.DataFrame:
+def fold_embeddings(
+    tables: dict[str, Any],
+    groups: dict[str, str],
+    folds: Sequence[Sequence[str]],
+    *,
+    epochs: int = 20,
+    steps: int = 50,
+    random_state: int = 0,
+    log=None,
+) -> pd.DataFrame:
     """Leave-dataset-out embeddings: for fold i, an encoder trained without the fold's datasets
     (nor any dataset of their near-duplicate groups) embeds every dataset.
 
@@ -132,12 +153,19 @@ def fold_embeddings(tables: dict[str, Any], groups: dict[str, str], folds: Seque
         test = {n: t for n, t in tables.items() if groups[n] in held_groups}
         encoder = make_encoder(epochs=epochs, steps=steps, device="cpu", random_state=random_state + i)
         encoder.fit(train, groups)
-        aucs.append({"fold": i, "epochs": len(encoder.history_),
-                     "validation_auc": encoder.provenance_["best_validation_auc"],
-                     "held_out_auc": encoder.same_dataset_auc(test, groups) if len({groups[n] for n in test}) > 1 else None,
-                     "held_out_auc_hard": encoder.same_dataset_auc(test, groups, hard=True)
-                     if len({groups[n] for n in test}) > 1 else None,
-                     "seconds": encoder.provenance_["seconds"], "trained_on": sorted(train)})
+        aucs.append(
+            {
+                "fold": i,
+                "epochs": len(encoder.history_),
+                "validation_auc": encoder.provenance_["best_validation_auc"],
+                "held_out_auc": encoder.same_dataset_auc(test, groups) if len({groups[n] for n in test}) > 1 else None,
+                "held_out_auc_hard": encoder.same_dataset_auc(test, groups, hard=True)
+                if len({groups[n] for n in test}) > 1
+                else None,
+                "seconds": encoder.provenance_["seconds"],
+                "trained_on": sorted(train),
+            }
+        )
         if log:
             log(f"fold {i}: {aucs[-1]}")
         frame = embeddings(encoder, tables)

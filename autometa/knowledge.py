@@ -71,7 +71,9 @@ def write_dataset(out: str | Path, space: str, dataset: str, table: pd.DataFrame
 
     metadata = {"schema_version": SCHEMA_VERSION, **provenance, "package_versions": package_versions()}
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), METADATA_KEY: json.dumps(metadata).encode()})
+    arrow = arrow.replace_schema_metadata(
+        {**(arrow.schema.metadata or {}), METADATA_KEY: json.dumps(metadata).encode()}
+    )
     _atomic_write(_dataset_file(out, space, dataset), lambda p: pq.write_table(arrow, p))
 
 
@@ -115,18 +117,30 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
         protocol, pool_size = meta["protocol"], meta["pool_size"]
         versions = meta["package_versions"]
         datasets[meta["dataset"]] = {
-            "task": meta["task"], "openml_id": meta["openml_id"], "group": meta["group"],
-            "fingerprint": meta["fingerprint"], "n_rows": meta["n_rows"], "n_features": meta["n_features"],
-            "n_classes": meta["n_classes"], "failed_fits": meta["n_failed"], "file": path.name,
+            "task": meta["task"],
+            "openml_id": meta["openml_id"],
+            "group": meta["group"],
+            "fingerprint": meta["fingerprint"],
+            "n_rows": meta["n_rows"],
+            "n_features": meta["n_features"],
+            "n_classes": meta["n_classes"],
+            "failed_fits": meta["n_failed"],
+            "file": path.name,
             "cv_seconds": round(float(pd.read_parquet(path, columns=["fit_seconds"])["fit_seconds"].sum()), 1),
         }
     metafeature_file = Path(out) / "metafeatures.parquet"
     manifest = {
         "schema_version": SCHEMA_VERSION,
-        "space": {"name": space.name, "fingerprint": space.fingerprint(), "description": space.description,
-                  "params": {k: {"low": p.low, "high": p.high, "log": p.log, "integer": p.integer}
-                             for k, p in space.params.items()},
-                  "defaults": space.defaults, "fixed": {k: v for k, v in space.fixed.items()}},
+        "space": {
+            "name": space.name,
+            "fingerprint": space.fingerprint(),
+            "description": space.description,
+            "params": {
+                k: {"low": p.low, "high": p.high, "log": p.log, "integer": p.integer} for k, p in space.params.items()
+            },
+            "defaults": space.defaults,
+            "fixed": {k: v for k, v in space.fixed.items()},
+        },
         "pool": {"size": pool_size, "seed": 0, "sampler": "scipy Sobol (scrambled); config 0 = defaults"},
         "protocol": protocol,
         "package_versions": versions,
@@ -171,8 +185,10 @@ class KnowledgeBase:
     def evaluations(self, space: str) -> pd.DataFrame:
         """Every evaluation of `space`, one row per (dataset, configuration), with a `dataset` column."""
         manifest = self.manifest(space)
-        frames = [pd.read_parquet(self.location / space / info["file"]).assign(dataset=name)
-                  for name, info in manifest["datasets"].items()]
+        frames = [
+            pd.read_parquet(self.location / space / info["file"]).assign(dataset=name)
+            for name, info in manifest["datasets"].items()
+        ]
         return pd.concat(frames, ignore_index=True)
 
     def metafeatures(self) -> pd.DataFrame:
@@ -186,8 +202,10 @@ class KnowledgeBase:
         path = self.location / "dataset2vec.parquet"
         facts = self.location / "dataset2vec.json"
         if not (path.is_file() and facts.is_file()):
-            raise DataError(f"No Dataset2Vec embeddings at {str(path)!r}; build them with: "
-                            "autometa kb embeddings --corpus PATH (needs autometa[torch]).")
+            raise DataError(
+                f"No Dataset2Vec embeddings at {str(path)!r}; build them with: "
+                "autometa kb embeddings --corpus PATH (needs autometa[torch])."
+            )
         return pd.read_parquet(path), json.loads(facts.read_text())["encoder_sha256"]
 
     def info(self) -> dict[str, Any]:
@@ -198,12 +216,14 @@ class KnowledgeBase:
             for info in manifest["datasets"].values():
                 tasks[info["task"]] = tasks.get(info["task"], 0) + 1
             summary["spaces"][space] = {
-                "datasets": len(manifest["datasets"]), "datasets_by_task": tasks,
+                "datasets": len(manifest["datasets"]),
+                "datasets_by_task": tasks,
                 "configurations_per_dataset": manifest["pool"]["size"],
                 "failed_fits": sum(i["failed_fits"] for i in manifest["datasets"].values()),
                 "cv_seconds": _cv_seconds(manifest["datasets"].values()),
                 "failed_datasets": manifest.get("failed_datasets", {}),
-                "protocol": manifest["protocol"], "package_versions": manifest["package_versions"],
+                "protocol": manifest["protocol"],
+                "package_versions": manifest["package_versions"],
             }
         return summary
 

@@ -26,6 +26,7 @@ import optuna
 
 from autometa.exceptions import DataError
 
+
 def _fit_to(distribution: Any, value: Any) -> Any:
     """`value` moved into `distribution` (clipped, rounded, or the nearest categorical choice)."""
     import optuna
@@ -74,9 +75,17 @@ def study_distributions(study) -> dict[str, Any]:
     return distributions
 
 
-def warm_start(study, dataset: Any, n: int = 5, *, distributions: dict[str, Any] | None = None,
-               space: str = "lightgbm", metamodel: Any = "default", target: str | None = None,
-               random_state: int | None = None) -> list[dict[str, Any]]:
+def warm_start(
+    study,
+    dataset: Any,
+    n: int = 5,
+    *,
+    distributions: dict[str, Any] | None = None,
+    space: str = "lightgbm",
+    metamodel: Any = "default",
+    target: str | None = None,
+    random_state: int | None = None,
+) -> list[dict[str, Any]]:
     """Enqueue `n` autometa suggestions for `dataset` in `study`; returns the enqueued parameters.
 
     Parameters
@@ -141,15 +150,27 @@ class MetaSampler(optuna.samplers.BaseSampler):
     0.0162 / 0.0099 for cold TPE. It costs about 6x TPE's sampling time (8 candidates per trial).
     """
 
-    def __init__(self, dataset: Any = None, *, base_sampler=None, space: str = "lightgbm", metamodel: Any = "default",
-                 target: str | None = None, n_candidates: int = 8, seed: int | None = None, metafeatures=None):
+    def __init__(
+        self,
+        dataset: Any = None,
+        *,
+        base_sampler=None,
+        space: str = "lightgbm",
+        metamodel: Any = "default",
+        target: str | None = None,
+        n_candidates: int = 8,
+        seed: int | None = None,
+        metafeatures=None,
+    ):
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
 
         self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
         self._model = load_metamodel(metamodel, space, role="sampler")
         if self._model.surrogate_ is None:
-            raise DataError(f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}.")
+            raise DataError(
+                f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}."
+            )
         if metafeatures is None:
             data = load_dataset(dataset, target=target)
             self._model.check_task(data.task)
@@ -185,7 +206,9 @@ class MetaSampler(optuna.samplers.BaseSampler):
         first = self._base.sample_relative(study, trial, search_space)
         if not first or self._n_candidates <= 1:
             return first
-        candidates = [first] + [self._base.sample_relative(study, trial, search_space) for _ in range(self._n_candidates - 1)]
+        candidates = [first] + [
+            self._base.sample_relative(study, trial, search_space) for _ in range(self._n_candidates - 1)
+        ]
         return candidates[int(np.argmax(self.predict(candidates)))]
 
     def sample_independent(self, study, trial, param_name, param_distribution):

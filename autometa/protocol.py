@@ -33,8 +33,10 @@ class Protocol:
     version: int = 1
 
     def as_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "metric": {"binary": "roc_auc", "multiclass": "roc_auc_ovr_macro",
-                                                        "regression": "r2"}}
+        return {
+            **dataclasses.asdict(self),
+            "metric": {"binary": "roc_auc", "multiclass": "roc_auc_ovr_macro", "regression": "r2"},
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +67,9 @@ def ovr_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
     """Macro one-vs-rest AUC over the classes with both positives and negatives in `y_true`."""
     from sklearn.metrics import roc_auc_score
 
-    scores = [roc_auc_score(y_true == k, proba[:, k]) for k in range(proba.shape[1])
-              if 0 < np.sum(y_true == k) < len(y_true)]
+    scores = [
+        roc_auc_score(y_true == k, proba[:, k]) for k in range(proba.shape[1]) if 0 < np.sum(y_true == k) < len(y_true)
+    ]
     return float(np.mean(scores)) if scores else float("nan")
 
 
@@ -82,8 +85,13 @@ def prepare_rows(dataset: Dataset, protocol: Protocol) -> Dataset:
     return dataset.subsample(protocol.max_rows, random_state=protocol.seed)
 
 
-def evaluate(space: SearchSpace, params: dict[str, Any], dataset: Dataset, protocol: Protocol,
-             folds: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Evaluation:
+def evaluate(
+    space: SearchSpace,
+    params: dict[str, Any],
+    dataset: Dataset,
+    protocol: Protocol,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Evaluation:
     """Cross-validate one configuration on `dataset` (already capped by :func:`prepare_rows`)."""
     from sklearn.metrics import log_loss, r2_score
 
@@ -107,8 +115,9 @@ def evaluate(space: SearchSpace, params: dict[str, Any], dataset: Dataset, proto
             scores.append(ovr_auc(y[test], proba) if task == "multiclass" else _binary_auc(y[test], proba))
             losses.append(float(log_loss(y[test], np.clip(proba, 1e-15, 1), labels=np.arange(n_classes))))
     except Exception as error:  # recorded, not raised: a failed fit is a result of the meta-dataset
-        return Evaluation(float("nan"), scores, float("nan"), time.perf_counter() - start,
-                          f"{type(error).__name__}: {error}"[:500])
+        return Evaluation(
+            float("nan"), scores, float("nan"), time.perf_counter() - start, f"{type(error).__name__}: {error}"[:500]
+        )
     elapsed = time.perf_counter() - start
     finite = [s for s in scores if np.isfinite(s)]
     if not finite:

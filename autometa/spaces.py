@@ -130,8 +130,9 @@ class SearchSpace:
         parameter: the inverse of :meth:`pool`'s mapping. Values outside a range map outside [0, 1]."""
         import pandas as pd
 
-        return pd.DataFrame({name: p.to_unit(configs[name].astype(float)) for name, p in self.params.items()},
-                            index=configs.index)
+        return pd.DataFrame(
+            {name: p.to_unit(configs[name].astype(float)) for name, p in self.params.items()}, index=configs.index
+        )
 
     def with_ranges(self, params: dict[str, dict[str, Any]]) -> SearchSpace:
         """This space with the parameter ranges recorded in a knowledge-base manifest or a saved
@@ -140,9 +141,11 @@ class SearchSpace:
         if set(params) != set(self.params):
             raise AutometaError(
                 f"The recorded parameters {sorted(params)} are not those of search space {self.name!r} "
-                f"({sorted(self.params)}); the file was written for another version of the space.")
-        ranges = {name: Param(**{k: params[name][k] for k in ("low", "high", "log", "integer")})
-                  for name in self.params}
+                f"({sorted(self.params)}); the file was written for another version of the space."
+            )
+        ranges = {
+            name: Param(**{k: params[name][k] for k in ("low", "high", "log", "integer")}) for name in self.params
+        }
         return self if ranges == self.params else dataclasses.replace(self, params=ranges)
 
     def param_dicts(self) -> dict[str, dict[str, Any]]:
@@ -193,8 +196,14 @@ class SearchSpace:
 
     def fingerprint(self) -> str:
         """Hash of the parameter ranges and defaults: pools of equal fingerprints are comparable."""
-        text = json.dumps({"params": {k: dataclasses.asdict(v) for k, v in self.params.items()},
-                           "defaults": self.defaults, "fixed": self.fixed}, sort_keys=True)
+        text = json.dumps(
+            {
+                "params": {k: dataclasses.asdict(v) for k, v in self.params.items()},
+                "defaults": self.defaults,
+                "fixed": self.fixed,
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -225,16 +234,34 @@ LIGHTGBM = SearchSpace(
         "reg_alpha": Param(1e-8, 10.0, log=True),
         "reg_lambda": Param(1e-8, 10.0, log=True),
     },
-    defaults={"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
-              "colsample_bytree": 1.0, "subsample": 1.0, "reg_alpha": 1e-8, "reg_lambda": 1e-8},
+    defaults={
+        "n_estimators": 100,
+        "learning_rate": 0.1,
+        "num_leaves": 31,
+        "min_child_samples": 20,
+        "colsample_bytree": 1.0,
+        "subsample": 1.0,
+        "reg_alpha": 1e-8,
+        "reg_lambda": 1e-8,
+    },
     # subsample only acts with subsample_freq > 0; one thread: parallelism is one process per core.
     fixed={"subsample_freq": 1, "n_jobs": 1, "verbosity": -1},
     build=_build_lightgbm,
     # LightGBM's own parameter aliases (lightgbm 4.x, ``LGBM_DumpParamAliases``), so that studies
     # written in any of them map; ``max_iter`` or ``min_samples_leaf`` are LightGBM aliases too.
     aliases={
-        "n_estimators": ("num_iterations", "n_iter", "nrounds", "max_iter", "num_tree", "num_round", "num_trees",
-                         "num_rounds", "num_iteration", "num_boost_round"),
+        "n_estimators": (
+            "num_iterations",
+            "n_iter",
+            "nrounds",
+            "max_iter",
+            "num_tree",
+            "num_round",
+            "num_trees",
+            "num_rounds",
+            "num_iteration",
+            "num_boost_round",
+        ),
         "learning_rate": ("eta", "shrinkage_rate"),
         "num_leaves": ("max_leaf", "num_leaf", "max_leaves", "max_leaf_nodes"),
         "min_child_samples": ("min_data_in_leaf", "min_data", "min_samples_leaf", "min_data_per_leaf"),
@@ -256,8 +283,14 @@ HIST_GRADIENT_BOOSTING = SearchSpace(
         "max_features": Param(0.2, 1.0),
         "l2_regularization": Param(1e-8, 10.0, log=True),
     },
-    defaults={"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
-              "max_features": 1.0, "l2_regularization": 1e-8},
+    defaults={
+        "max_iter": 100,
+        "learning_rate": 0.1,
+        "max_leaf_nodes": 31,
+        "min_samples_leaf": 20,
+        "max_features": 1.0,
+        "l2_regularization": 1e-8,
+    },
     fixed={"early_stopping": False, "categorical_features": "from_dtype"},
     build=_build_hist_gradient_boosting,
     aliases={},  # scikit-learn has no parameter aliases

@@ -35,7 +35,9 @@ def open_storage(url: str):
         for attempt in range(5):
             try:
                 storage = RDBStorage(
-                    url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
                     grace_period=GRACE_SECONDS,
                     heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
                 )
@@ -46,6 +48,7 @@ def open_storage(url: str):
                     raise
                 time.sleep(0.5 + attempt)
     if sqlite:
+
         def pragmas(connection, _record) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")

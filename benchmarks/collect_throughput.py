@@ -28,14 +28,20 @@ DATASETS = ["iris", "wine_quality_red", "credit_g", "pima", "1027_ESL", "529_pol
 
 def run(corpus: str, workers: int, configs: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        plan = Plan(corpus=corpus, space="lightgbm", storage=f"sqlite:///{folder}/s.db", out=f"{folder}/kb",
-                    n_configs=configs)
+        plan = Plan(
+            corpus=corpus, space="lightgbm", storage=f"sqlite:///{folder}/s.db", out=f"{folder}/kb", n_configs=configs
+        )
         start = time.perf_counter()
         results = collect(plan, names=DATASETS, workers=workers, progress=False)
         seconds = time.perf_counter() - start
     evaluations = sum(r["evaluated"] for r in results)
-    return {"workers": workers, "datasets": len(results), "evaluations": evaluations, "seconds": seconds,
-            "evaluations_per_s": evaluations / seconds}
+    return {
+        "workers": workers,
+        "datasets": len(results),
+        "evaluations": evaluations,
+        "seconds": seconds,
+        "evaluations_per_s": evaluations / seconds,
+    }
 
 
 def main() -> None:
@@ -64,7 +70,9 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for r in table.itertuples():
-        lines.append(f"| {r.workers} | {r.evaluations} | {r.seconds:.1f} | {r.evaluations_per_s:.2f} | {r.speedup:.2f}x |")
+        lines.append(
+            f"| {r.workers} | {r.evaluations} | {r.seconds:.1f} | {r.evaluations_per_s:.2f} | {r.speedup:.2f}x |"
+        )
     (out / "collect_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

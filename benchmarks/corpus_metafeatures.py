@@ -50,8 +50,11 @@ def main() -> None:
         finite = np.isfinite(subset).all()
         varying = subset.nunique() > 1
         lines.append(f"| {kind} | {int(rows.sum())} | {int(finite.sum())} | {int((finite & varying).sum())} |")
-    lines += ["", "NaN by design: class features on regression, regression-target features on classification,",
-              "categorical-level features on data without categorical columns (reasons in `series.attrs['failures']`)."]
+    lines += [
+        "",
+        "NaN by design: class features on regression, regression-target features on classification,",
+        "categorical-level features on data without categorical columns (reasons in `series.attrs['failures']`).",
+    ]
     (out / "corpus_metafeatures.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -39,12 +39,18 @@ def main() -> None:
     variants = sorted(m for m in table["method"].unique() if m.endswith(("+d2v", "+both")))
     rows = [paired(table, v, v.rsplit("+", 1)[0], k) for v in variants for k in BUDGETS]
     frame = pd.DataFrame(rows)
-    lines = [f"# Dataset2Vec ablation: {args.space}", "",
-             f"Command: `python benchmarks/dataset2vec_ablation.py --space {args.space} --results {args.results}`", "",
-             f"From `metamodel_validation_{args.space}.csv` (10 folds of near-duplicate groups; one Dataset2Vec "
-             "encoder per fold, trained without it). Difference of regret@k, variant minus the same method on "
-             "handcrafted metafeatures; negative favours the variant.", "",
-             frame.to_string(index=False, float_format=lambda v: f"{v:+.4f}"), ""]
+    lines = [
+        f"# Dataset2Vec ablation: {args.space}",
+        "",
+        f"Command: `python benchmarks/dataset2vec_ablation.py --space {args.space} --results {args.results}`",
+        "",
+        f"From `metamodel_validation_{args.space}.csv` (10 folds of near-duplicate groups; one Dataset2Vec "
+        "encoder per fold, trained without it). Difference of regret@k, variant minus the same method on "
+        "handcrafted metafeatures; negative favours the variant.",
+        "",
+        frame.to_string(index=False, float_format=lambda v: f"{v:+.4f}"),
+        "",
+    ]
     (results / f"dataset2vec_ablation_{args.space}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -50,8 +50,12 @@ def training_throughput(tables, groups, device: str, steps: int) -> dict:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     pairs = steps * encoder.training.batch_pairs
-    return {"device": device, "steps": steps, "pairs_per_second": pairs / seconds,
-            "seconds_per_epoch_of_50_steps": seconds / steps * 50}
+    return {
+        "device": device,
+        "steps": steps,
+        "pairs_per_second": pairs / seconds,
+        "seconds_per_epoch_of_50_steps": seconds / steps * 50,
+    }
 
 
 def embedding_time(device: str, repeats: int) -> dict:
@@ -65,8 +69,13 @@ def embedding_time(device: str, repeats: int) -> dict:
         start = time.perf_counter()
         encoder.transform(X, y)
         times.append(time.perf_counter() - start)
-    return {"device": device, "rows": 100_000, "columns": 100, "median_seconds": statistics.median(times),
-            "max_seconds": max(times)}
+    return {
+        "device": device,
+        "rows": 100_000,
+        "columns": 100,
+        "median_seconds": statistics.median(times),
+        "max_seconds": max(times),
+    }
 
 
 def main() -> None:
@@ -88,18 +97,27 @@ def main() -> None:
     embedding.to_csv(out / "dataset2vec_speed_embedding.csv", index=False, float_format="%.4g")
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none visible to torch"
     lines = [
-        "# Dataset2Vec speed", "",
+        "# Dataset2Vec speed",
+        "",
         f"Machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-        f"{args.threads} CPU thread(s); GPU: {gpu}.", "",
-        f"Command: `OMP_NUM_THREADS=1 python benchmarks/dataset2vec_speed.py --corpus {args.corpus} --out {args.out}`", "",
-        "Training (shipped architecture, corpus subsamples, one step = "
-        f"{make_encoder().training.batch_pairs} pairs):", "",
-        training.to_string(index=False, float_format=lambda v: f"{v:.3g}"), "",
-        "Embedding of a 100,000 x 100 float table (encode + 16 subsamples):", "",
-        embedding.to_string(index=False, float_format=lambda v: f"{v:.3g}"), "",
+        f"{args.threads} CPU thread(s); GPU: {gpu}.",
+        "",
+        f"Command: `OMP_NUM_THREADS=1 python benchmarks/dataset2vec_speed.py --corpus {args.corpus} --out {args.out}`",
+        "",
+        f"Training (shipped architecture, corpus subsamples, one step = {make_encoder().training.batch_pairs} pairs):",
+        "",
+        training.to_string(index=False, float_format=lambda v: f"{v:.3g}"),
+        "",
+        "Embedding of a 100,000 x 100 float table (encode + 16 subsamples):",
+        "",
+        embedding.to_string(index=False, float_format=lambda v: f"{v:.3g}"),
+        "",
     ]
     if len(devices) > 1:
-        ratio = training.set_index("device").loc["cuda", "pairs_per_second"] / training.set_index("device").loc["cpu", "pairs_per_second"]
+        ratio = (
+            training.set_index("device").loc["cuda", "pairs_per_second"]
+            / training.set_index("device").loc["cpu", "pairs_per_second"]
+        )
         lines += [f"GPU speed-up of training over CPU, same run: {ratio:.1f}x", ""]
     else:
         lines += ["No CUDA device in this run: the GPU rows are missing, not zero.", ""]

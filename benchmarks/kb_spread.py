@@ -49,18 +49,30 @@ def main() -> None:
         finite = scores.dropna()
         best, worst = finite.max(), finite.min()
         default = scores.get(0, np.nan)
-        rows.append({
-            "dataset": name, "task": manifest["datasets"][name]["task"], "default": default, "best": best,
-            "median": finite.median(), "gap_best_minus_default": best - default,
-            "default_regret": (best - default) / (best - worst) if best > worst else 0.0,
-            "failed": int(scores.isna().sum()),
-        })
+        rows.append(
+            {
+                "dataset": name,
+                "task": manifest["datasets"][name]["task"],
+                "default": default,
+                "best": best,
+                "median": finite.median(),
+                "gap_best_minus_default": best - default,
+                "default_regret": (best - default) / (best - worst) if best > worst else 0.0,
+                "failed": int(scores.isna().sum()),
+            }
+        )
         ranked = table.dropna(subset=["score"]).sort_values("score", ascending=False)
         for frame, target in ((ranked.head(1), edges), (ranked.head(5), top5_edges)):
             for key, p in space.params.items():
                 u = unit_scale(frame[key], p.low, p.high, p.log)
-                target.append({"param": key, "edge": float(((u < EDGE) | (u > 1 - EDGE)).mean()),
-                               "low": float((u < EDGE).mean()), "high": float((u > 1 - EDGE).mean())})
+                target.append(
+                    {
+                        "param": key,
+                        "edge": float(((u < EDGE) | (u > 1 - EDGE)).mean()),
+                        "low": float((u < EDGE).mean()),
+                        "high": float((u > 1 - EDGE).mean()),
+                    }
+                )
     spread = pd.DataFrame(rows).sort_values("gap_best_minus_default", ascending=False)
     edge = pd.DataFrame(edges).groupby("param").mean()
     edge5 = pd.DataFrame(top5_edges).groupby("param")["edge"].mean().rename("edge_top5")
@@ -70,9 +82,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     spread.to_csv(out / f"kb_spread_{args.space}.csv", index=False, float_format="%.5g")
     by_task = spread.groupby("task").agg(
-        datasets=("dataset", "size"), gap_median=("gap_best_minus_default", "median"),
-        gap_mean=("gap_best_minus_default", "mean"), default_regret_median=("default_regret", "median"),
-        default_is_best=("default_regret", lambda r: float((r == 0).mean())))
+        datasets=("dataset", "size"),
+        gap_median=("gap_best_minus_default", "median"),
+        gap_mean=("gap_best_minus_default", "mean"),
+        default_regret_median=("default_regret", "median"),
+        default_is_best=("default_regret", lambda r: float((r == 0).mean())),
+    )
     lines = [
         f"# Knowledge-base spread: {args.space}",
         "",

@@ -58,27 +58,42 @@ def speed(sizes: list[tuple[int, int]]) -> pd.DataFrame:
         theirs = _pymfe(X, y)
         pymfe_s = time.perf_counter() - start
         print(f"{n} x {p}: pymfe {pymfe_s:.1f} s", flush=True)
-        rows.append({
-            "rows": n, "features": p, "ours_s": ours_s, "pymfe_s": pymfe_s, "speedup": pymfe_s / ours_s,
-            "ours_finite": int(np.isfinite(ours).sum()), "ours_total": ours.size,
-            "pymfe_finite": int(np.isfinite(theirs).sum()), "pymfe_total": theirs.size,
-        })
+        rows.append(
+            {
+                "rows": n,
+                "features": p,
+                "ours_s": ours_s,
+                "pymfe_s": pymfe_s,
+                "speedup": pymfe_s / ours_s,
+                "ours_finite": int(np.isfinite(ours).sum()),
+                "ours_total": ours.size,
+                "pymfe_finite": int(np.isfinite(theirs).sum()),
+                "pymfe_total": theirs.size,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def informative(corpus: Path, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
-    names = [e.name for e in read_corpus_index(corpus)
-             if e.task != "regression" and e.n_rows <= max_rows and e.n_features <= 100]
+    names = [
+        e.name
+        for e in read_corpus_index(corpus)
+        if e.task != "regression" and e.n_rows <= max_rows and e.n_features <= 100
+    ]
     ours, theirs, seconds = {}, {}, {"ours": 0.0, "pymfe": 0.0}
     for dataset in load_corpus(corpus, names=names):
         start = time.perf_counter()
         ours[dataset.name] = metafeatures.extract(dataset)
         seconds["ours"] += time.perf_counter() - start
         # pymfe takes numbers: categoricals as their integer codes (the corpus's own encoding).
-        X = np.column_stack([
-            dataset.X[c].cat.codes.to_numpy(dtype=float) if c in dataset.categorical else dataset.X[c].to_numpy(dtype=float)
-            for c in dataset.X.columns
-        ])
+        X = np.column_stack(
+            [
+                dataset.X[c].cat.codes.to_numpy(dtype=float)
+                if c in dataset.categorical
+                else dataset.X[c].to_numpy(dtype=float)
+                for c in dataset.X.columns
+            ]
+        )
         start = time.perf_counter()
         theirs[dataset.name] = _pymfe(X, dataset.y.cat.codes.to_numpy())
         seconds["pymfe"] += time.perf_counter() - start
@@ -86,11 +101,16 @@ def informative(corpus: Path, max_rows: int) -> tuple[pd.DataFrame, list[str]]:
     for label, table in (("ours", pd.DataFrame(ours).T), ("pymfe", pd.DataFrame(theirs).T)):
         finite = np.isfinite(table).all()
         varying = table.nunique() > 1
-        rows.append({
-            "extractor": label, "datasets": len(table), "features": table.shape[1],
-            "finite_on_all": int(finite.sum()), "informative": int((finite & varying).sum()),
-            "total_s": seconds[label],
-        })
+        rows.append(
+            {
+                "extractor": label,
+                "datasets": len(table),
+                "features": table.shape[1],
+                "finite_on_all": int(finite.sum()),
+                "informative": int((finite & varying).sum()),
+                "total_s": seconds[label],
+            }
+        )
     return pd.DataFrame(rows), names
 
 
@@ -129,8 +149,10 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for r in timings.itertuples():
-        lines.append(f"| {r.rows:,} x {r.features} | {r.ours_s:.2f} | {r.pymfe_s:.1f} | {r.speedup:.0f}x "
-                     f"| {r.ours_finite} / {r.ours_total} | {r.pymfe_finite} / {r.pymfe_total} |")
+        lines.append(
+            f"| {r.rows:,} x {r.features} | {r.ours_s:.2f} | {r.pymfe_s:.1f} | {r.speedup:.0f}x "
+            f"| {r.ours_finite} / {r.ours_total} | {r.pymfe_finite} / {r.pymfe_total} |"
+        )
     lines += [
         "",
         f"## Informative features on {len(names)} corpus classification datasets "

@@ -45,9 +45,12 @@ def main() -> None:
     kb = KnowledgeBase(args.location)
     metadata = MetaData.from_knowledge_base(kb, args.space)
     params = kb.manifest(args.space)["space"]["params"]
-    methods = {**METHODS, "surrogate": make_surrogate_method(params, members=args.members),
-               "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank"),
-               "hybrid": make_hybrid_method(params, members=args.members)}
+    methods = {
+        **METHODS,
+        "surrogate": make_surrogate_method(params, members=args.members),
+        "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank"),
+        "hybrid": make_hybrid_method(params, members=args.members),
+    }
     start = time.perf_counter()
     fold_features, encoder_lines = None, []
     if args.corpus:
@@ -64,8 +67,13 @@ def main() -> None:
         encoder_lines = [
             "Dataset2Vec encoders, one per fold, trained without the fold's datasets; the paper's check on "
             "the held-out datasets (AUC of same-dataset vs different-dataset subsample pairs; hard: negatives "
-            "of the same subsample shape):", "", aucs.to_string(float_format=lambda v: f"{v:.3f}"), "",
-            f"Mean held-out AUC {aucs['held_out_auc'].mean():.3f} (hard {aucs['held_out_auc_hard'].mean():.3f}).", ""]
+            "of the same subsample shape):",
+            "",
+            aucs.to_string(float_format=lambda v: f"{v:.3f}"),
+            "",
+            f"Mean held-out AUC {aucs['held_out_auc'].mean():.3f} (hard {aucs['held_out_auc_hard'].mean():.3f}).",
+            "",
+        ]
     table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds, fold_features=fold_features)
     seconds = time.perf_counter() - start
     columns = [f"regret@{k}" for k in BUDGETS]
@@ -75,12 +83,14 @@ def main() -> None:
     # training datasets' nearest-neighbour distances), does each method still beat the portfolio?
     far = table[table["beyond_threshold"]]
     near = table[~table["beyond_threshold"]]
-    guard = pd.DataFrame({
-        "near: regret@1": near.groupby("method")["regret@1"].mean(),
-        "near: regret@5": near.groupby("method")["regret@5"].mean(),
-        "far: regret@1": far.groupby("method")["regret@1"].mean(),
-        "far: regret@5": far.groupby("method")["regret@5"].mean(),
-    }).loc[overall.index]
+    guard = pd.DataFrame(
+        {
+            "near: regret@1": near.groupby("method")["regret@1"].mean(),
+            "near: regret@5": near.groupby("method")["regret@5"].mean(),
+            "far: regret@1": far.groupby("method")["regret@1"].mean(),
+            "far: regret@5": far.groupby("method")["regret@5"].mean(),
+        }
+    ).loc[overall.index]
     n_far = far["dataset"].nunique()
 
     out = Path(args.out)

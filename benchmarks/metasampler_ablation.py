@@ -45,13 +45,29 @@ def main() -> None:
         for peer in (f"{variant}+tpe", "tpe"):
             for k in BUDGETS:
                 ours, theirs = per_dataset.loc[(slice(None), k), sampler], per_dataset.loc[(slice(None), k), peer]
-                rows.append({"metasampler": sampler, "against": peer, "trials": k, "mean": ours.mean(),
-                             "peer_mean": theirs.mean(), **paired_difference((ours - theirs).to_numpy())})
+                rows.append(
+                    {
+                        "metasampler": sampler,
+                        "against": peer,
+                        "trials": k,
+                        "mean": ours.mean(),
+                        "peer_mean": theirs.mean(),
+                        **paired_difference((ours - theirs).to_numpy()),
+                    }
+                )
     frame = pd.DataFrame(rows)
-    lines = [f"# MetaSampler ablation: {args.space}", "", __doc__.split("\n\n")[1].replace("\n", " "), "",
-             f"Command: `python benchmarks/metasampler_ablation.py --results {args.results}`", "",
-             "Mean regret per dataset (seeds averaged), MetaSampler minus peer:", "",
-             frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"), ""]
+    lines = [
+        f"# MetaSampler ablation: {args.space}",
+        "",
+        __doc__.split("\n\n")[1].replace("\n", " "),
+        "",
+        f"Command: `python benchmarks/metasampler_ablation.py --results {args.results}`",
+        "",
+        "Mean regret per dataset (seeds averaged), MetaSampler minus peer:",
+        "",
+        frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+        "",
+    ]
     (results / f"metasampler_ablation_{args.space}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

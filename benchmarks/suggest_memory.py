@@ -33,7 +33,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     X = np.empty((args.rows, args.cols), dtype=np.float32)
     for j in range(0, args.cols, 50):  # fill in slices: no float64 temporary of the whole array
-        X[:, j:j + 50] = rng.standard_normal((args.rows, min(50, args.cols - j)), dtype=np.float32)
+        X[:, j : j + 50] = rng.standard_normal((args.rows, min(50, args.cols - j)), dtype=np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int8)
     data_gib = (X.nbytes + y.nbytes) / 2**30
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -45,7 +45,8 @@ def main() -> None:
         "# autometa.suggest on a large dataset: peak memory and time",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/suggest_memory.py --out {args.out}"
-        + (f" --rows {args.rows} --cols {args.cols}" if (args.rows, args.cols) != (1_000_000, 500) else "") + "`",
+        + (f" --rows {args.rows} --cols {args.cols}" if (args.rows, args.cols) != (1_000_000, 500) else "")
+        + "`",
         "",
         f"Data: {args.rows:,} x {args.cols} float32 + int8 target = {data_gib:.2f} GiB; machine: "
         f"{os.cpu_count()} cores, one thread.",
@@ -60,7 +61,11 @@ def main() -> None:
     ]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = "suggest_memory.md" if (args.rows, args.cols) == (1_000_000, 500) else f"suggest_memory_{args.rows}x{args.cols}.md"
+    name = (
+        "suggest_memory.md"
+        if (args.rows, args.cols) == (1_000_000, 500)
+        else f"suggest_memory_{args.rows}x{args.cols}.md"
+    )
     (out / name).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -61,9 +61,18 @@ def paired(table: pd.DataFrame, method: str, baseline: str) -> list[dict]:
     for k in BUDGETS:
         d = b[f"regret@{k}"] - a[f"regret@{k}"]
         half = 1.96 * d.std(ddof=1) / np.sqrt(len(d))
-        rows.append({"method": method, "against": baseline, "k": k, "mean_difference": d.mean(),
-                     "ci_low": d.mean() - half, "ci_high": d.mean() + half,
-                     "better": int((d < 0).sum()), "worse": int((d > 0).sum())})
+        rows.append(
+            {
+                "method": method,
+                "against": baseline,
+                "k": k,
+                "mean_difference": d.mean(),
+                "ci_low": d.mean() - half,
+                "ci_high": d.mean() + half,
+                "better": int((d < 0).sum()),
+                "worse": int((d > 0).sum()),
+            }
+        )
     return rows
 
 
@@ -89,24 +98,35 @@ def main() -> None:
     regret = [f"regret@{k}" for k in BUDGETS]
     overall = table.groupby("method", sort=False)[regret].mean()
     by_task = table.groupby(["task", "method"], sort=False)[regret[:3]].mean()
-    tests = pd.DataFrame([row for name in base for kind in KINDS
-                          for row in paired(table, f"{name} {kind}", f"{name} pooled")])
+    tests = pd.DataFrame(
+        [row for name in base for kind in KINDS for row in paired(table, f"{name} {kind}", f"{name} pooled")]
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / f"task_family_ablation_{args.space}.csv", index=False, float_format="%.5g")
     tasks = metadata.tasks.value_counts().to_dict()
     lines = [
-        f"# Neighbours of the same task kind only? ({args.space})", "",
+        f"# Neighbours of the same task kind only? ({args.space})",
+        "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/task_family_ablation.py --space {args.space} "
-        f"--folds {args.folds} --out {args.out}` ({seconds:.0f} s).", "",
+        f"--folds {args.folds} --out {args.out}` ({seconds:.0f} s).",
+        "",
         f"{len(metadata.datasets)} datasets ({', '.join(f'{n} {t}' for t, n in sorted(tasks.items()))}), "
         f"{args.folds} folds of near-duplicate groups, handcrafted metafeatures. `pooled`: every training "
         "dataset (as shipped); `family`: classification or regression only; `task`: the exact task kind only.",
-        "", "## Mean normalized regret of the best of the first k suggestions", "",
-        markdown_table(overall), "",
-        "## Paired difference against pooled (negative: restricting helps)", "",
-        markdown_table(tests, index=False), "",
-        "## By task kind (k = 1, 3, 5)", "", markdown_table(by_task.reset_index(), index=False), "",
+        "",
+        "## Mean normalized regret of the best of the first k suggestions",
+        "",
+        markdown_table(overall),
+        "",
+        "## Paired difference against pooled (negative: restricting helps)",
+        "",
+        markdown_table(tests, index=False),
+        "",
+        "## By task kind (k = 1, 3, 5)",
+        "",
+        markdown_table(by_task.reset_index(), index=False),
+        "",
     ]
     (out / f"task_family_ablation_{args.space}.md").write_text("\n".join(lines))
     print("\n".join(lines))

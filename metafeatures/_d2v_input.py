@@ -38,8 +38,9 @@ class EncodedTable:
     x: np.ndarray
     y: np.ndarray
 
-    def subsample(self, rng: np.random.Generator, rows: int = SUBSAMPLE_ROWS,
-                  features: int = SUBSAMPLE_FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    def subsample(
+        self, rng: np.random.Generator, rows: int = SUBSAMPLE_ROWS, features: int = SUBSAMPLE_FEATURES
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A random subsample: at most `rows` rows and `features` features (drawn without
         replacement), with the same rows of the target."""
         n, k = self.x.shape
@@ -71,8 +72,9 @@ def _target_indicators(y: np.ndarray, classification: bool) -> np.ndarray:
     return indicators
 
 
-def encode_table(X: Any, y: Any = None, *, task: str | None = None, max_rows: int = KEPT_ROWS,
-                 random_state: int = 0) -> EncodedTable:
+def encode_table(
+    X: Any, y: Any = None, *, task: str | None = None, max_rows: int = KEPT_ROWS, random_state: int = 0
+) -> EncodedTable:
     """Encode a dataset (X and y, or a Dataset-like object with ``.X``, ``.y``, ``.task``).
 
     Bad input raises :class:`metafeatures.MetafeatureInputError`, as :func:`metafeatures.extract` does.
@@ -80,5 +82,11 @@ def encode_table(X: Any, y: Any = None, *, task: str | None = None, max_rows: in
     prepared = prepare(X, y, task=task, max_rows=max_rows, random_state=random_state)
     one_hot = prepared.one_hot
     blocks = [prepared.numeric_imputed, np.nan_to_num(one_hot, nan=0.0)]
-    matrix = np.hstack([b for b in blocks if b.shape[1]]) if any(b.shape[1] for b in blocks) else np.zeros((prepared.n_rows, 1))
-    return EncodedTable(_scale_columns(matrix.astype(np.float64)), _target_indicators(prepared.y, prepared.classification))
+    matrix = (
+        np.hstack([b for b in blocks if b.shape[1]])
+        if any(b.shape[1] for b in blocks)
+        else np.zeros((prepared.n_rows, 1))
+    )
+    return EncodedTable(
+        _scale_columns(matrix.astype(np.float64)), _target_indicators(prepared.y, prepared.classification)
+    )

@@ -45,19 +45,33 @@ def _compute(data: Prepared) -> dict:
     if data.classification:
         counts = data.class_counts_full
         k = counts.size
-        out.update({
-            "nr_class": float(k),
-            "class_ent": class_entropy(counts),
-            "class_ent_norm": class_entropy(counts) / np.log2(k),
-            "freq_class": counts / counts.sum(),
-            "majority_share": counts.max() / counts.sum(),
-            "minority_share": counts.min() / counts.sum(),
-            "imbalance_ratio": counts.max() / counts.min(),
-        })
+        out.update(
+            {
+                "nr_class": float(k),
+                "class_ent": class_entropy(counts),
+                "class_ent_norm": class_entropy(counts) / np.log2(k),
+                "freq_class": counts / counts.sum(),
+                "majority_share": counts.max() / counts.sum(),
+                "minority_share": counts.min() / counts.sum(),
+                "imbalance_ratio": counts.max() / counts.min(),
+            }
+        )
     else:
         not_cls = Failed("classification only")
-        out.update({name: not_cls for name in ("nr_class", "class_ent", "class_ent_norm", "freq_class",
-                                                "majority_share", "minority_share", "imbalance_ratio")})
+        out.update(
+            {
+                name: not_cls
+                for name in (
+                    "nr_class",
+                    "class_ent",
+                    "class_ent_norm",
+                    "freq_class",
+                    "majority_share",
+                    "minority_share",
+                    "imbalance_ratio",
+                )
+            }
+        )
     if data.classification:
         reg_only = Failed("regression only")
         out.update({"target_skewness": reg_only, "target_kurtosis": reg_only, "target_unique_share": reg_only})

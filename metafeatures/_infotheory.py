@@ -49,8 +49,9 @@ def _compute(data: Prepared) -> dict:
     mut_inf = np.maximum(attr_ent + target_ent - joint_ent, 0.0)
     mean_mi = float(mut_inf.mean())
     with np.errstate(invalid="ignore", divide="ignore"):
-        norm_attr_ent = np.array([e / np.log2(np.unique(c).size) if np.unique(c).size > 1 else np.nan
-                                  for e, c in zip(attr_ent, columns)])
+        norm_attr_ent = np.array(
+            [e / np.log2(np.unique(c).size) if np.unique(c).size > 1 else np.nan for e, c in zip(attr_ent, columns)]
+        )
     no_info = Failed("mean mutual information is 0")
     return {
         "attr_ent": attr_ent,
@@ -72,10 +73,16 @@ INFO_THEORY = Group(
         Metafeature("attr_ent", "Shannon entropy of each (discretized) column.", STATLOG, per_item=True),
         Metafeature("attr_ent_norm", "attr_ent / log2(distinct values) of each column.", KALOUSIS, per_item=True),
         Metafeature("joint_ent", "Joint entropy of each column with the (discretized) target.", STATLOG, per_item=True),
-        Metafeature("mut_inf", "Mutual information of each column with the (discretized) target.", STATLOG, per_item=True),
+        Metafeature(
+            "mut_inf", "Mutual information of each column with the (discretized) target.", STATLOG, per_item=True
+        ),
         Metafeature("target_ent", "Entropy of the target (classes, or the discretized regression target).", STATLOG),
         Metafeature("eq_num_attr", "target_ent / mean(mut_inf): columns needed to explain the target.", STATLOG),
         Metafeature("ns_ratio", "(mean(attr_ent) - mean(mut_inf)) / mean(mut_inf): noise-signal ratio.", STATLOG),
-        Metafeature("max_mut_inf_norm", "max(mut_inf) / target_ent: share of the target's entropy explained by the best column.", KALOUSIS),
+        Metafeature(
+            "max_mut_inf_norm",
+            "max(mut_inf) / target_ent: share of the target's entropy explained by the best column.",
+            KALOUSIS,
+        ),
     ),
 )

@@ -89,7 +89,9 @@ class Prepared:
     @cached_property
     def learner_rows(self) -> np.ndarray:
         """Positions (stratified, seeded) of the at most LEARNER_MAX_ROWS rows that learners see."""
-        return stratified_subsample_index(self.y, min(LEARNER_MAX_ROWS, self.n_rows), self.classification, self.random_state)
+        return stratified_subsample_index(
+            self.y, min(LEARNER_MAX_ROWS, self.n_rows), self.classification, self.random_state
+        )
 
     def learner_target(self) -> np.ndarray:
         y = self.y[self.learner_rows]
@@ -147,7 +149,11 @@ def _infer_classification(y: pd.Series, task: str | None) -> bool:
             f"Unknown task {task!r}. Expected 'binary', 'multiclass', 'classification', 'regression' "
             "or None to infer it from the target."
         )
-    if isinstance(y.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+    if (
+        isinstance(y.dtype, pd.CategoricalDtype)
+        or not pd.api.types.is_numeric_dtype(y)
+        or pd.api.types.is_bool_dtype(y)
+    ):
         return True
     values = y.to_numpy(dtype=float)
     return bool(np.all(values == np.round(values)) and np.unique(values).size <= MAX_INTEGER_CLASSES)
@@ -174,7 +180,13 @@ def _unpack(X: Any, y: Any, task: str | None) -> tuple[pd.DataFrame, pd.Series, 
         if array.dtype == object:
             frame = frame.infer_objects()
     target = y.iloc[:, 0] if isinstance(y, pd.DataFrame) and y.shape[1] == 1 else y
-    target = target if isinstance(target, pd.Series) else pd.Series(np.asarray(target).ravel() if np.ndim(target) == 2 and 1 in np.shape(target) else np.asarray(target))
+    target = (
+        target
+        if isinstance(target, pd.Series)
+        else pd.Series(
+            np.asarray(target).ravel() if np.ndim(target) == 2 and 1 in np.shape(target) else np.asarray(target)
+        )
+    )
     if target.ndim != 1:
         raise MetafeatureInputError(f"Expected a 1D target y, got shape {np.shape(y)}.")
     return frame, target, task
@@ -233,9 +245,7 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
             f"Expected a non-empty table, got X of shape {frame.shape}. Pass at least one row and one feature."
         )
     if len(target) != len(frame):
-        raise MetafeatureInputError(
-            f"X and y must have the same number of rows; got {len(frame)} and {len(target)}."
-        )
+        raise MetafeatureInputError(f"X and y must have the same number of rows; got {len(frame)} and {len(target)}.")
     known = target.notna().to_numpy()
     if not known.any():
         raise MetafeatureInputError("The target has no values (all missing). Pass the column to predict as y.")
@@ -244,7 +254,10 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
     classification = _infer_classification(target, task)
 
     if classification:
-        class_labels, y_full = np.unique(target.astype(str).to_numpy() if not pd.api.types.is_numeric_dtype(target) else target.to_numpy(), return_inverse=True)
+        class_labels, y_full = np.unique(
+            target.astype(str).to_numpy() if not pd.api.types.is_numeric_dtype(target) else target.to_numpy(),
+            return_inverse=True,
+        )
         if class_labels.size < 2:
             raise MetafeatureInputError(
                 f"The target has a single class ({class_labels[0]!r}); classification metafeatures need at "
@@ -274,7 +287,7 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
     cols_missing = int((categorical_full < 0).any(axis=0).sum()) if categorical_full.shape[1] else 0
     two_valued = 0
     for start in range(0, len(numeric_columns), FULL_PASS_COLUMNS):
-        block = _numeric_block(frame, numeric_columns[start:start + FULL_PASS_COLUMNS])
+        block = _numeric_block(frame, numeric_columns[start : start + FULL_PASS_COLUMNS])
         missing = np.isnan(block)
         missing_cells += int(missing.sum())
         cols_missing += int(missing.any(axis=0).sum())
@@ -291,10 +304,16 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
     subsample = frame.iloc[rows] if rows.size < n else frame
     n_cells = n * len(columns)
     return Prepared(
-        numeric=_numeric_block(subsample, numeric_columns), categorical=categorical_full[rows], n_levels=n_levels,
-        y=y_sub, classification=classification, n_rows_full=n,
+        numeric=_numeric_block(subsample, numeric_columns),
+        categorical=categorical_full[rows],
+        n_levels=n_levels,
+        y=y_sub,
+        classification=classification,
+        n_rows_full=n,
         missing_share_full=missing_cells / n_cells if n_cells else 0.0,
         rows_with_missing_full=float(row_missing.mean()) if n_cells else 0.0,
         cols_with_missing_full=cols_missing / len(columns) if columns else 0.0,
-        binary_numeric_full=two_valued, class_counts_full=class_counts, random_state=random_state,
+        binary_numeric_full=two_valued,
+        class_counts_full=class_counts,
+        random_state=random_state,
     )

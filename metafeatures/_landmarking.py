@@ -81,10 +81,36 @@ LANDMARKING = Group(
     description="Cross-validated accuracy / R^2 of cheap learners (subsample of at most 2,000 rows).",
     compute=_compute,
     features=(
-        Metafeature("best_node", "Score of a decision stump (depth-1 tree) on all columns, per fold.", PFAHRINGER, True, FOLD_SUMMARIES),
-        Metafeature("random_node", "Score of a decision stump on one random column, per fold.", PFAHRINGER, True, FOLD_SUMMARIES),
-        Metafeature("one_nn", "Score of 1-nearest-neighbour (Euclidean, standardized), per fold.", PFAHRINGER, True, FOLD_SUMMARIES),
-        Metafeature("linear", "Score of LDA (classification) or ridge regression (alpha=1), per fold.", PFAHRINGER, True, FOLD_SUMMARIES),
-        Metafeature("naive_bayes", "Accuracy of Gaussian naive Bayes, per fold (classification).", PFAHRINGER, True, FOLD_SUMMARIES),
+        Metafeature(
+            "best_node",
+            "Score of a decision stump (depth-1 tree) on all columns, per fold.",
+            PFAHRINGER,
+            True,
+            FOLD_SUMMARIES,
+        ),
+        Metafeature(
+            "random_node", "Score of a decision stump on one random column, per fold.", PFAHRINGER, True, FOLD_SUMMARIES
+        ),
+        Metafeature(
+            "one_nn",
+            "Score of 1-nearest-neighbour (Euclidean, standardized), per fold.",
+            PFAHRINGER,
+            True,
+            FOLD_SUMMARIES,
+        ),
+        Metafeature(
+            "linear",
+            "Score of LDA (classification) or ridge regression (alpha=1), per fold.",
+            PFAHRINGER,
+            True,
+            FOLD_SUMMARIES,
+        ),
+        Metafeature(
+            "naive_bayes",
+            "Accuracy of Gaussian naive Bayes, per fold (classification).",
+            PFAHRINGER,
+            True,
+            FOLD_SUMMARIES,
+        ),
     ),
 )

@@ -78,7 +78,11 @@ def _compute(data: Prepared) -> dict:
     }
     imputed = np.hstack([data.numeric_imputed, np.nan_to_num(data.one_hot, nan=0.0)])
     varying = imputed[:, imputed.std(axis=0) > 0] if imputed.size else imputed
-    out["target_assoc"] = _target_association(varying, data.y, data.classification) if varying.shape[1] else Failed("no varying numeric column")
+    out["target_assoc"] = (
+        _target_association(varying, data.y, data.classification)
+        if varying.shape[1]
+        else Failed("no varying numeric column")
+    )
     varying_capped = data.capped_columns(varying)
     if varying.shape[1] >= 2:
         varying = varying_capped
@@ -92,7 +96,9 @@ def _compute(data: Prepared) -> dict:
         cumulative = np.cumsum(explained)
         out["pca_95"] = float((np.searchsorted(cumulative, 0.95) + 1) / varying.shape[1])
         out["pca_first"] = float(explained[0])
-        out["pca_ent"] = float(-(explained[explained > 0] * np.log(explained[explained > 0])).sum() / np.log(explained.size))
+        out["pca_ent"] = float(
+            -(explained[explained > 0] * np.log(explained[explained > 0])).sum() / np.log(explained.size)
+        )
     else:
         reason = Failed("needs at least 2 varying numeric columns")
         out.update({k: reason for k in ("cor", "nr_cor_attr", "pca_95", "pca_first", "pca_ent")})
@@ -105,19 +111,45 @@ STATISTICAL = Group(
     compute=_compute,
     features=(
         Metafeature("skewness", "Skewness of each numeric column, m3 / s^3 (pymfe method 3).", STATLOG, per_item=True),
-        Metafeature("kurtosis", "Excess kurtosis of each numeric column, m4 / s^4 - 3 (pymfe method 3).", STATLOG, per_item=True),
+        Metafeature(
+            "kurtosis", "Excess kurtosis of each numeric column, m4 / s^4 - 3 (pymfe method 3).", STATLOG, per_item=True
+        ),
         Metafeature("sd", "Standard deviation (ddof=1) of each numeric column.", RIVOLLI, per_item=True),
         Metafeature("iq_range", "Interquartile range of each numeric column.", RIVOLLI, per_item=True),
         Metafeature("cv", "Coefficient of variation sd / |mean| of each numeric column.", RIVOLLI, per_item=True),
-        Metafeature("unique_share", "Distinct values / non-missing rows of each numeric column.", RIVOLLI, per_item=True),
-        Metafeature("outlier_share", "Share of values outside [q1 - 1.5 IQR, q3 + 1.5 IQR], per numeric column.", RIVOLLI, per_item=True),
-        Metafeature("nr_outliers", "Number of numeric columns with at least one value outside the 1.5-IQR whiskers (pymfe's definition).", RIVOLLI),
+        Metafeature(
+            "unique_share", "Distinct values / non-missing rows of each numeric column.", RIVOLLI, per_item=True
+        ),
+        Metafeature(
+            "outlier_share",
+            "Share of values outside [q1 - 1.5 IQR, q3 + 1.5 IQR], per numeric column.",
+            RIVOLLI,
+            per_item=True,
+        ),
+        Metafeature(
+            "nr_outliers",
+            "Number of numeric columns with at least one value outside the 1.5-IQR whiskers (pymfe's definition).",
+            RIVOLLI,
+        ),
         Metafeature("outlier_cols_share", "nr_outliers / number of numeric columns.", RIVOLLI),
-        Metafeature("target_assoc", "Per numeric column: |Pearson r| with a regression target, or the correlation ratio eta with the classes.", LORENA, per_item=True),
+        Metafeature(
+            "target_assoc",
+            "Per numeric column: |Pearson r| with a regression target, or the correlation ratio eta with the classes.",
+            LORENA,
+            per_item=True,
+        ),
         Metafeature("cor", "|Pearson correlation| of each pair of numeric columns.", CASTIELLO, per_item=True),
         Metafeature("nr_cor_attr", "Share of numeric column pairs with |correlation| >= 0.5.", RIVOLLI),
-        Metafeature("pca_95", "Principal components needed for 95% of the variance (standardized columns) / number of columns.", LORENA),
-        Metafeature("pca_first", "Share of the variance on the first principal component (standardized columns).", RIVOLLI),
-        Metafeature("pca_ent", "Normalized entropy of the PCA explained-variance ratios (1: no dominant direction).", RIVOLLI),
+        Metafeature(
+            "pca_95",
+            "Principal components needed for 95% of the variance (standardized columns) / number of columns.",
+            LORENA,
+        ),
+        Metafeature(
+            "pca_first", "Share of the variance on the first principal component (standardized columns).", RIVOLLI
+        ),
+        Metafeature(
+            "pca_ent", "Normalized entropy of the PCA explained-variance ratios (1: no dominant direction).", RIVOLLI
+        ),
     ),
 )

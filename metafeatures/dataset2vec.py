@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 try:
     import torch
     from torch import nn
@@ -93,8 +94,9 @@ class _Residual(nn.Module):
 
 
 def _tower(inputs: int, width: int, blocks: int, layers: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inputs, width), nn.ReLU(), *[_Residual(width, layers) for _ in range(blocks)],
-                         nn.Linear(width, width))
+    return nn.Sequential(
+        nn.Linear(inputs, width), nn.ReLU(), *[_Residual(width, layers) for _ in range(blocks)], nn.Linear(width, width)
+    )
 
 
 class Dataset2VecNet(nn.Module):
@@ -117,20 +119,24 @@ class Dataset2VecNet(nn.Module):
             pairs.append(grid.reshape(-1, 2))
             shapes.append((rows, features * targets))
         encoded = self.f(torch.cat(pairs))
-        per_cell = [chunk.reshape(rows, cells, -1).mean(dim=0)
-                    for chunk, (rows, cells) in zip(encoded.split([r * c for r, c in shapes]), shapes)]
+        per_cell = [
+            chunk.reshape(rows, cells, -1).mean(dim=0)
+            for chunk, (rows, cells) in zip(encoded.split([r * c for r, c in shapes]), shapes)
+        ]
         mapped = self.g(torch.cat(per_cell))
         pooled = torch.stack([chunk.mean(dim=0) for chunk in mapped.split([c for _, c in shapes])])
         return self.h(pooled)
 
 
 def resolve_device(device: str | None) -> torch.device:
-    """"auto"/None: CUDA when available, else CPU; or any torch device string."""
+    """ "auto"/None: CUDA when available, else CPU; or any torch device string."""
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resolved = torch.device(device)
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise MetafeatureInputError(f"device={device!r} was asked for, but torch sees no CUDA device; use 'cpu' or 'auto'.")
+        raise MetafeatureInputError(
+            f"device={device!r} was asked for, but torch sees no CUDA device; use 'cpu' or 'auto'."
+        )
     return resolved
 
 
@@ -162,8 +168,15 @@ class Dataset2Vec:
     random_state : seed of initialization, pair sampling and inference subsamples.
     """
 
-    def __init__(self, architecture: Architecture | None = None, training: Training | None = None, *,
-                 subsamples: int = 16, device: str | None = "auto", random_state: int = 0):
+    def __init__(
+        self,
+        architecture: Architecture | None = None,
+        training: Training | None = None,
+        *,
+        subsamples: int = 16,
+        device: str | None = "auto",
+        random_state: int = 0,
+    ):
         self.architecture = architecture or Architecture()
         self.training = training or Training()
         self.subsamples = subsamples
@@ -175,8 +188,14 @@ class Dataset2Vec:
         self.sha256: str | None = None  # of the saved weights (set by save and load)
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, datasets: Mapping[str, Any], groups: Mapping[str, str] | None = None, *,
-            progress: bool = False, log: Callable[[str], None] | None = None) -> Dataset2Vec:
+    def fit(
+        self,
+        datasets: Mapping[str, Any],
+        groups: Mapping[str, str] | None = None,
+        *,
+        progress: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> Dataset2Vec:
         """Train on `datasets` (name -> (X, y), a Dataset-like object or an EncodedTable).
 
         groups : name -> near-duplicate group; datasets of one group never form a negative pair
@@ -191,13 +210,20 @@ class Dataset2Vec:
         device = resolve_device(self.device)
         names = sorted(tables)
         distinct = sorted(set(groups.values()))
-        held = set(rng.choice(distinct, size=max(2, round(len(distinct) * self.training.validation_share)), replace=False))
+        held = set(
+            rng.choice(distinct, size=max(2, round(len(distinct) * self.training.validation_share)), replace=False)
+        )
         train = [n for n in names if groups[n] not in held]
         valid = [n for n in names if groups[n] in held]
         if len({groups[n] for n in train}) < 2:
             raise MetafeatureInputError("Dataset2Vec needs training datasets from at least 2 near-duplicate groups.")
-        valid_pairs = self._pairs(valid if len({groups[n] for n in valid}) >= 2 else train, tables, groups,
-                                  self.training.validation_pairs, np.random.default_rng(self.random_state + 1))
+        valid_pairs = self._pairs(
+            valid if len({groups[n] for n in valid}) >= 2 else train,
+            tables,
+            groups,
+            self.training.validation_pairs,
+            np.random.default_rng(self.random_state + 1),
+        )
 
         self.net_ = Dataset2VecNet(self.architecture).to(device)
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.training.learning_rate)
@@ -219,9 +245,15 @@ class Dataset2Vec:
                 losses.append(float(loss.detach()))
             auc = self._pair_auc(valid_pairs, device)
             seconds = time.perf_counter() - epoch_start
-            self.history_.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "validation_auc": auc,
-                                  "seconds": seconds,
-                                  "pairs_per_second": self.training.steps_per_epoch * self.training.batch_pairs / seconds})
+            self.history_.append(
+                {
+                    "epoch": epoch + 1,
+                    "loss": float(np.mean(losses)),
+                    "validation_auc": auc,
+                    "seconds": seconds,
+                    "pairs_per_second": self.training.steps_per_epoch * self.training.batch_pairs / seconds,
+                }
+            )
             if log:
                 log(f"epoch {epoch + 1}: loss {np.mean(losses):.4f}, validation AUC {auc:.4f}, {seconds:.1f} s")
             if bar is not None:
@@ -239,9 +271,13 @@ class Dataset2Vec:
         self.net_.load_state_dict(best_state)
         self.net_.eval()
         self.provenance_ = {
-            "training_datasets": train, "validation_datasets": valid,
-            "corpus_fingerprint": _fingerprint(names), "epochs": len(self.history_),
-            "best_validation_auc": best_auc, "seconds": time.perf_counter() - start, "device": str(device),
+            "training_datasets": train,
+            "validation_datasets": valid,
+            "corpus_fingerprint": _fingerprint(names),
+            "epochs": len(self.history_),
+            "best_validation_auc": best_auc,
+            "seconds": time.perf_counter() - start,
+            "device": str(device),
             "torch": torch.__version__,
         }
         return self
@@ -257,8 +293,15 @@ class Dataset2Vec:
     def _shape(self, table: EncodedTable) -> tuple[int, int]:
         return min(table.x.shape[1], self.architecture.features), table.y.shape[1]
 
-    def _pairs(self, names: list[str], tables: Mapping[str, EncodedTable], groups: Mapping[str, str], count: int,
-               rng: np.random.Generator, hard: bool | None = None) -> list[tuple[tuple, tuple, bool]]:
+    def _pairs(
+        self,
+        names: list[str],
+        tables: Mapping[str, EncodedTable],
+        groups: Mapping[str, str],
+        count: int,
+        rng: np.random.Generator,
+        hard: bool | None = None,
+    ) -> list[tuple[tuple, tuple, bool]]:
         """`count` pairs of subsamples, half from one dataset, half from two of different groups
         (of the same subsample shape when `hard` and possible)."""
         arch = self.architecture
@@ -274,8 +317,13 @@ class Dataset2Vec:
                 alike = [n for n in others if self._shape(tables[n]) == self._shape(tables[first])] if hard else []
                 others = alike or others
                 second = others[rng.integers(len(others))]
-            pairs.append((tables[first].subsample(rng, arch.rows, arch.features),
-                          tables[second].subsample(rng, arch.rows, arch.features), same))
+            pairs.append(
+                (
+                    tables[first].subsample(rng, arch.rows, arch.features),
+                    tables[second].subsample(rng, arch.rows, arch.features),
+                    same,
+                )
+            )
         return pairs
 
     def _embed_subsamples(self, subsamples: list[tuple[np.ndarray, np.ndarray]], device: torch.device) -> torch.Tensor:
@@ -284,7 +332,7 @@ class Dataset2Vec:
 
     def _loss(self, pairs: list, device: torch.device) -> torch.Tensor:
         embedded = self._embed_subsamples([p[0] for p in pairs] + [p[1] for p in pairs], device)
-        a, b = embedded[: len(pairs)], embedded[len(pairs):]
+        a, b = embedded[: len(pairs)], embedded[len(pairs) :]
         same = torch.tensor([p[2] for p in pairs], device=device)
         return pair_loss(_distances(a, b), same, self.training.negative_weight)
 
@@ -293,14 +341,20 @@ class Dataset2Vec:
         self.net_.eval()
         distances = []
         for start in range(0, len(pairs), 64):
-            chunk = pairs[start:start + 64]
+            chunk = pairs[start : start + 64]
             embedded = self._embed_subsamples([p[0] for p in chunk] + [p[1] for p in chunk], device)
-            distances.append(_distances(embedded[: len(chunk)], embedded[len(chunk):]).cpu().numpy())
+            distances.append(_distances(embedded[: len(chunk)], embedded[len(chunk) :]).cpu().numpy())
         self.net_.train()
         return _auc(-np.concatenate(distances), np.array([p[2] for p in pairs]))
 
-    def same_dataset_auc(self, datasets: Mapping[str, Any], groups: Mapping[str, str] | None = None,
-                         pairs: int = 512, hard: bool = False, random_state: int = 12345) -> float:
+    def same_dataset_auc(
+        self,
+        datasets: Mapping[str, Any],
+        groups: Mapping[str, str] | None = None,
+        pairs: int = 512,
+        hard: bool = False,
+        random_state: int = 12345,
+    ) -> float:
         """The paper's check: AUC of telling same-dataset from different-dataset subsample pairs
         (negatives of any shape; with `hard`, of the same subsample shape where possible)."""
         self._check_fitted()
@@ -328,13 +382,17 @@ class Dataset2Vec:
 
     def transform_many(self, datasets: Mapping[str, Any]) -> pd.DataFrame:
         """Embeddings of several datasets (name -> anything :meth:`transform` takes), one row each."""
-        rows = {name: self.transform(*value) if isinstance(value, tuple) else self.transform(value)
-                for name, value in datasets.items()}
+        rows = {
+            name: self.transform(*value) if isinstance(value, tuple) else self.transform(value)
+            for name, value in datasets.items()
+        }
         return pd.DataFrame(rows).T.reindex(columns=self.names)
 
     def _check_fitted(self) -> None:
         if self.net_ is None:
-            raise MetafeatureInputError("This Dataset2Vec is not fitted: call fit(datasets) or Dataset2Vec.load(folder).")
+            raise MetafeatureInputError(
+                "This Dataset2Vec is not fitted: call fit(datasets) or Dataset2Vec.load(folder)."
+            )
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
@@ -346,12 +404,16 @@ class Dataset2Vec:
         state = {k: v.detach().cpu().contiguous() for k, v in self.net_.state_dict().items()}
         save_file(state, str(folder / WEIGHTS_FILE))
         config = {
-            "format_version": FORMAT_VERSION, "model": "Dataset2Vec",
-            "architecture": dataclasses.asdict(self.architecture), "training": dataclasses.asdict(self.training),
-            "subsamples": self.subsamples, "random_state": self.random_state,
+            "format_version": FORMAT_VERSION,
+            "model": "Dataset2Vec",
+            "architecture": dataclasses.asdict(self.architecture),
+            "training": dataclasses.asdict(self.training),
+            "subsamples": self.subsamples,
+            "random_state": self.random_state,
             "parameters": sum(v.numel() for v in state.values()),
             "sha256": hashlib.sha256((folder / WEIGHTS_FILE).read_bytes()).hexdigest(),
-            "history": self.history_, "provenance": self.provenance_,
+            "history": self.history_,
+            "provenance": self.provenance_,
         }
         config["document_sha256"] = _document_digest(config)
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1))
@@ -369,17 +431,28 @@ class Dataset2Vec:
         except (OSError, ValueError) as error:
             raise MetafeatureInputError(f"Cannot read a Dataset2Vec encoder from {str(folder)!r}: {error}") from error
         if not isinstance(config, dict) or config.get("document_sha256") != _document_digest(config):
-            raise MetafeatureInputError(f"{str(folder / CONFIG_FILE)!r} does not match its own checksum "
-                                        "(document_sha256): the file was changed after it was saved. Re-train or "
-                                        "re-install the encoder.")
+            raise MetafeatureInputError(
+                f"{str(folder / CONFIG_FILE)!r} does not match its own checksum "
+                "(document_sha256): the file was changed after it was saved. Re-train or "
+                "re-install the encoder."
+            )
         if config.get("format_version") != FORMAT_VERSION:
-            raise MetafeatureInputError(f"{str(folder)!r} has format version {config.get('format_version')!r}; "
-                                        f"this version reads {FORMAT_VERSION}.")
+            raise MetafeatureInputError(
+                f"{str(folder)!r} has format version {config.get('format_version')!r}; "
+                f"this version reads {FORMAT_VERSION}."
+            )
         if hashlib.sha256(weights).hexdigest() != config.get("sha256"):
-            raise MetafeatureInputError(f"{str(folder / WEIGHTS_FILE)!r} does not match the sha256 in {CONFIG_FILE}: "
-                                        "the file is truncated or was changed. Re-train or re-install the encoder.")
-        encoder = cls(Architecture(**config["architecture"]), Training(**config["training"]),
-                      subsamples=config["subsamples"], device=device, random_state=config["random_state"])
+            raise MetafeatureInputError(
+                f"{str(folder / WEIGHTS_FILE)!r} does not match the sha256 in {CONFIG_FILE}: "
+                "the file is truncated or was changed. Re-train or re-install the encoder."
+            )
+        encoder = cls(
+            Architecture(**config["architecture"]),
+            Training(**config["training"]),
+            subsamples=config["subsamples"],
+            device=device,
+            random_state=config["random_state"],
+        )
         net = Dataset2VecNet(encoder.architecture)
         net.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
         encoder.net_ = net.to(resolve_device(device)).eval()

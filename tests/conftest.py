@@ -40,8 +40,16 @@ def openml_cache(tmp_path: Path):
 
 
 # -- a small real knowledge base, collected once per test session (meta-model and benchmark tests) --
-NAMES = ["iris", "pima", "1027_ESL", "postoperative_patient_data", "analcatdata_boxing1", "192_vineyard",
-         "monk1", "hayes_roth"]
+NAMES = [
+    "iris",
+    "pima",
+    "1027_ESL",
+    "postoperative_patient_data",
+    "analcatdata_boxing1",
+    "192_vineyard",
+    "monk1",
+    "hayes_roth",
+]
 
 
 @pytest.fixture(scope="session")
@@ -53,11 +61,14 @@ def metadata(corpus_path, tmp_path_factory):
     from autometa.metamodel import MetaData
 
     folder = tmp_path_factory.mktemp("kb")
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{folder / 's.db'}",
-                out=str(folder / "kb"), n_configs=16)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{folder / 's.db'}",
+        out=str(folder / "kb"),
+        n_configs=16,
+    )
     collect(plan, names=NAMES, progress=False)
     build_metafeature_table(plan.out, corpus_path, progress=False)
     kb = KnowledgeBase(plan.out)
     return MetaData.from_knowledge_base(kb, "lightgbm"), kb.space("lightgbm"), plan.out
-
-

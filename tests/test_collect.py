@@ -16,18 +16,39 @@ import pandas as pd
 import pytest
 
 from autometa.collect import Plan, collect
-from autometa.storage import open_storage
 from autometa.knowledge import KnowledgeBase
+from autometa.storage import open_storage
 
 NAMES = ["iris", "1027_ESL"]
 CONFIGS = 24  # plus the defaults: 25 a dataset
 
 
 def _collector(corpus: Path, storage: str, out: Path, extra_env: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, "AUTOMETA_HEARTBEAT_SECONDS": "1", "AUTOMETA_GRACE_SECONDS": "3",
-           "OMP_NUM_THREADS": "1", **(extra_env or {})}
-    command = [sys.executable, "-m", "autometa.cli", "collect", "--corpus", str(corpus), "--names", *NAMES,
-               "--configs", str(CONFIGS), "--storage", storage, "--out", str(out), "--quiet", "--no-metafeatures"]
+    env = {
+        **os.environ,
+        "AUTOMETA_HEARTBEAT_SECONDS": "1",
+        "AUTOMETA_GRACE_SECONDS": "3",
+        "OMP_NUM_THREADS": "1",
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "autometa.cli",
+        "collect",
+        "--corpus",
+        str(corpus),
+        "--names",
+        *NAMES,
+        "--configs",
+        str(CONFIGS),
+        "--storage",
+        storage,
+        "--out",
+        str(out),
+        "--quiet",
+        "--no-metafeatures",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -51,7 +72,9 @@ def _assert_complete_once(storage_url: str, out: Path) -> None:
     assert set(counts.values()) == {1}, "an evaluation was duplicated"
     evaluations = KnowledgeBase(out).evaluations("lightgbm")
     assert len(evaluations) == len(NAMES) * (CONFIGS + 1)
-    assert evaluations.groupby("dataset")["config_id"].apply(sorted).map(lambda ids: ids == list(range(CONFIGS + 1))).all()
+    assert (
+        evaluations.groupby("dataset")["config_id"].apply(sorted).map(lambda ids: ids == list(range(CONFIGS + 1))).all()
+    )
     assert np.isfinite(evaluations["score"]).all()
 
 
@@ -115,8 +138,13 @@ def test_two_collectors_share_a_postgresql_storage(corpus_path, tmp_path):
 @pytest.mark.slow
 def test_dask_local_cluster_with_two_workers(corpus_path, tmp_path):
     distributed = pytest.importorskip("distributed")
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 'dask.db'}",
-                out=str(tmp_path / "kb"), n_configs=CONFIGS)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 'dask.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=CONFIGS,
+    )
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         results = collect(plan, names=NAMES, scheduler=cluster.scheduler_address, progress=False)
     assert sorted(r["dataset"] for r in results) == sorted(NAMES)
@@ -124,8 +152,13 @@ def test_dask_local_cluster_with_two_workers(corpus_path, tmp_path):
 
 
 def test_exported_datasets_are_skipped_and_described(corpus_path, tmp_path, capsys):
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=4)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=4,
+    )
     first = collect(plan, names=["iris"], progress=False)
     assert first[0]["status"] == "exported" and first[0]["evaluated"] == 5
     fresh_storage = Plan(**{**plan.__dict__, "storage": f"sqlite:///{tmp_path / 'other.db'}"})
@@ -158,8 +191,13 @@ def test_exported_datasets_are_skipped_and_described(corpus_path, tmp_path, caps
 def test_knowledge_base_files_are_self_describing(corpus_path, tmp_path):
     from autometa.knowledge import read_metadata
 
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=2)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=2,
+    )
     collect(plan, names=["credit_g"], progress=False)
     meta = read_metadata(tmp_path / "kb" / "lightgbm" / "credit_g.parquet")
     assert meta["openml_id"] == 31 and meta["task"] == "binary" and meta["schema_version"] == 1
@@ -195,8 +233,13 @@ def _study_with_interrupted_config(plan: Plan, interruptions: int):
 
 
 def test_interrupted_configuration_is_retried(corpus_path, tmp_path):
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=3)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=3,
+    )
     _study_with_interrupted_config(plan, interruptions=1)
     collect(plan, names=["iris"], progress=False)
     table = KnowledgeBase(plan.out).evaluations("lightgbm")
@@ -206,8 +249,13 @@ def test_interrupted_configuration_is_retried(corpus_path, tmp_path):
 def test_configuration_interrupted_too_often_is_a_recorded_failure(corpus_path, tmp_path):
     from autometa.collect import MAX_ATTEMPTS
 
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=3)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=3,
+    )
     _study_with_interrupted_config(plan, interruptions=MAX_ATTEMPTS)
     collect(plan, names=["iris"], progress=False)
     table = KnowledgeBase(plan.out).evaluations("lightgbm").set_index("config_id")
@@ -226,8 +274,13 @@ def test_a_failing_dataset_is_listed_and_the_run_goes_on(corpus_path, tmp_path, 
         return real(plan, name, progress)
 
     monkeypatch.setattr(collect_module, "_collect_dataset", flaky)
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=2)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=2,
+    )
     results = {r["dataset"]: r for r in collect(plan, names=["iris", "1027_ESL"], progress=False)}
     assert results["iris"]["status"] == "failed" and results["1027_ESL"]["status"] == "exported"
     info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
@@ -245,12 +298,18 @@ def test_pool_left_half_enqueued_by_a_dead_creator_is_completed(corpus_path, tmp
     from autometa.datasets import load_corpus
     from autometa.spaces import get_space
 
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=4)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=4,
+    )
     dataset = next(load_corpus(plan.corpus, names=["iris"]))
     pool = get_space("lightgbm").pool(plan.n_configs)
-    study = optuna.create_study(storage=open_storage(plan.storage), study_name=study_name("lightgbm", "iris"),
-                                direction="maximize")
+    study = optuna.create_study(
+        storage=open_storage(plan.storage), study_name=study_name("lightgbm", "iris"), direction="maximize"
+    )
     for key, value in _study_attrs(plan, dataset, len(pool)).items():
         study.set_user_attr(key, value)
     study.set_user_attr("pool_enqueue_started", time.time() - 3600)  # long dead
@@ -274,8 +333,13 @@ def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_p
 
     monkeypatch.setattr(collect_module, "GRACE_SECONDS", 1)
     monkeypatch.setattr(collect_module, "HEARTBEAT_SECONDS", 1)
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=3)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=3,
+    )
     dataset = next(load_corpus(plan.corpus, names=["iris"]))
     study = _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
     with pytest.warns(UserWarning, match="Heartbeat"):
@@ -283,16 +347,20 @@ def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_p
     assert orphan.user_attrs["config_id"] == 0
     time.sleep(1.5)
     done = {}
-    worker = __import__("threading").Thread(target=lambda: done.update(r=collect(plan, names=["iris"], progress=False)),
-                                            daemon=True)
+    worker = __import__("threading").Thread(
+        target=lambda: done.update(r=collect(plan, names=["iris"], progress=False)), daemon=True
+    )
     worker.start()
     worker.join(timeout=120)
     assert not worker.is_alive(), "the collector waits forever for a trial that never sent a heartbeat"
     assert done["r"][0]["status"] == "exported", done["r"]
     table = KnowledgeBase(plan.out).evaluations("lightgbm")
     assert table["config_id"].tolist() == [0, 1, 2, 3] and np.isfinite(table["score"]).all()
-    states = [t.state for t in optuna.load_study(study_name=study.study_name, storage=plan.storage).trials
-              if t.user_attrs.get("config_id") == 0]
+    states = [
+        t.state
+        for t in optuna.load_study(study_name=study.study_name, storage=plan.storage).trials
+        if t.user_attrs.get("config_id") == 0
+    ]
     assert states.count(optuna.trial.TrialState.FAIL) == 1 and states.count(optuna.trial.TrialState.COMPLETE) == 1
 
 
@@ -300,8 +368,13 @@ def test_datasets_are_collected_cheapest_first_by_their_capped_size(corpus_path,
     from autometa.collect import _cost, _dataset_names
     from autometa.datasets import read_corpus_index
 
-    plan = Plan(corpus=str(corpus_path), space="lightgbm", storage=f"sqlite:///{tmp_path / 's.db'}",
-                out=str(tmp_path / "kb"), n_configs=4)
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=4,
+    )
     names = _dataset_names(plan, None, "classification")
     assert len(names) == 163 and names[0] != names[-1]
     # sleep (105,908 rows, 13 features, 5 classes) is evaluated on 2,000 rows: cheaper than

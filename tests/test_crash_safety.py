@@ -19,8 +19,8 @@ import optuna
 import pandas as pd
 import pytest
 
-from autometa.storage import open_storage
 from autometa.knowledge import KnowledgeBase
+from autometa.storage import open_storage
 
 KILLS = 20
 ENV = {**os.environ, "AUTOMETA_HEARTBEAT_SECONDS": "1", "AUTOMETA_GRACE_SECONDS": "3", "OMP_NUM_THREADS": "1"}
@@ -57,8 +57,24 @@ def test_collect_survives_twenty_random_kills(corpus_path, tmp_path):
     url = f"sqlite:///{tmp_path / 'collect.db'}"
 
     def command(out: Path, storage: str) -> list[str]:
-        return [sys.executable, "-m", "autometa.cli", "collect", "--corpus", str(corpus_path), "--names", *names,
-                "--configs", str(configs), "--storage", storage, "--out", str(out), "--quiet", "--no-metafeatures"]
+        return [
+            sys.executable,
+            "-m",
+            "autometa.cli",
+            "collect",
+            "--corpus",
+            str(corpus_path),
+            "--names",
+            *names,
+            "--configs",
+            str(configs),
+            "--storage",
+            storage,
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-metafeatures",
+        ]
 
     rng = random.Random(0)
     kills, before = 0, {}
@@ -70,8 +86,13 @@ def test_collect_survives_twenty_random_kills(corpus_path, tmp_path):
     assert kills >= KILLS // 2, f"only {kills} of {KILLS} runs were still running when killed"
     final = subprocess.run(command(tmp_path / "kb", url), env=ENV, capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
-    reference = subprocess.run(command(tmp_path / "ref", f"sqlite:///{tmp_path / 'ref.db'}"), env=ENV,
-                               capture_output=True, text=True, timeout=600)
+    reference = subprocess.run(
+        command(tmp_path / "ref", f"sqlite:///{tmp_path / 'ref.db'}"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert reference.returncode == 0, reference.stderr
     killed = KnowledgeBase(tmp_path / "kb").evaluations("lightgbm").set_index(["dataset", "config_id"]).sort_index()
     clean = KnowledgeBase(tmp_path / "ref").evaluations("lightgbm").set_index(["dataset", "config_id"]).sort_index()
@@ -85,8 +106,21 @@ def test_tune_survives_twenty_random_kills(corpus_path, tmp_path):
     # Enough work that runs are still going when killed: in a clean CI run 120 trials were all done
     # after 17 kills, so later runs finished before their kill.
     trials = 400
-    command = [sys.executable, "-m", "autometa.cli", "tune", str(corpus_path / "credit_g.tsv.gz"), "--trials", str(trials),
-               "--no-warm-start", "--storage", url, "--quiet", "--out", str(tmp_path / "best.json")]
+    command = [
+        sys.executable,
+        "-m",
+        "autometa.cli",
+        "tune",
+        str(corpus_path / "credit_g.tsv.gz"),
+        "--trials",
+        str(trials),
+        "--no-warm-start",
+        "--storage",
+        url,
+        "--quiet",
+        "--out",
+        str(tmp_path / "best.json"),
+    ]
     rng = random.Random(1)
     kills, before = 0, {}
     for _ in range(2 * KILLS):  # until 20 runs were killed while running

@@ -34,16 +34,47 @@ def test_train_encoder_then_embeddings_then_a_metamodel_on_them(metadata, corpus
     data, _, kb_folder = metadata
     corpus = _tiny_corpus(corpus_path, data.datasets, tmp_path / "corpus")
     encoder = tmp_path / "encoder"
-    assert main(["train-encoder", "--corpus", str(corpus), "--epochs", "2", "--steps", "3", "--device", "cpu",
-                 "--out", str(encoder), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train-encoder",
+                "--corpus",
+                str(corpus),
+                "--epochs",
+                "2",
+                "--steps",
+                "3",
+                "--device",
+                "cpu",
+                "--out",
+                str(encoder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "Dataset2Vec trained on" in capsys.readouterr().out
     assert json.loads((encoder / "config.json").read_text())["provenance"]["device"] == "cpu"
     location = tmp_path / "kb"
     import shutil
 
     shutil.copytree(kb_folder, location)
-    assert main(["kb", "embeddings", "--location", str(location), "--corpus", str(corpus),
-                 "--encoder", str(encoder), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "kb",
+                "embeddings",
+                "--location",
+                str(location),
+                "--corpus",
+                str(corpus),
+                "--encoder",
+                str(encoder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     embeddings, sha = KnowledgeBase(location).embeddings()
     assert sorted(embeddings.index) == sorted(data.datasets) and embeddings.columns[0] == "d2v.0"
     assert sha == json.loads((encoder / "config.json").read_text())["sha256"]
@@ -71,8 +102,9 @@ def test_shipped_encoder_and_embeddings_serve_a_combined_metamodel(corpus_path):
     from autometa.datasets import load_corpus
 
     dataset = next(iter(load_corpus(corpus_path, names=["credit_g"])))
-    pd.testing.assert_series_equal(encoder.transform(dataset), embeddings.loc["credit_g"].astype(float),
-                                   check_names=False, atol=1e-5)
+    pd.testing.assert_series_equal(
+        encoder.transform(dataset), embeddings.loc["credit_g"].astype(float), check_names=False, atol=1e-5
+    )
 
 
 def test_fold_embeddings_leave_the_fold_out_and_are_reused(metadata, corpus_path, tmp_path):

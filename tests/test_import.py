@@ -18,3 +18,12 @@ def test_import_autometa_is_light():
 
 def test_import_metafeatures_is_light():
     assert not _loaded_after("import metafeatures") & set(HEAVY)
+
+
+def test_public_functions_show_their_parameters():
+    import inspect
+
+    import autometa
+
+    assert {"n", "space", "metamodel", "target"} <= set(inspect.signature(autometa.suggest).parameters)
+    assert callable(autometa.tune) and "trials" in inspect.signature(autometa.tune).parameters

@@ -117,8 +117,10 @@ def test_nothing_imports_upward():
         for target, _name, line in _imports(module):
             target = _owner(target)
             if _layer(target) > _layer(module):
-                upward.append(f"{MODULES[module].relative_to(ROOT)}:{line}: {module} (layer {_layer(module)}) "
-                              f"imports {target} (layer {_layer(target)})")
+                upward.append(
+                    f"{MODULES[module].relative_to(ROOT)}:{line}: {module} (layer {_layer(module)}) "
+                    f"imports {target} (layer {_layer(target)})"
+                )
     assert not upward, "\n".join(upward)
 
 
@@ -132,7 +134,7 @@ def test_no_import_circle():
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(path[path.index(nxt):] + [node, nxt]) if nxt in path else f"{node} -> {nxt}")
+                cycles.append(" -> ".join(path[path.index(nxt) :] + [node, nxt]) if nxt in path else f"{node} -> {nxt}")
             elif nxt not in state:
                 visit(nxt, path + [node])
         state[node] = 2

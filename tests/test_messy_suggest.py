@@ -40,14 +40,24 @@ def messy_tables(draw):
     for j in range(n_cols):
         kind = draw(st.sampled_from(["float", "int", "text", "mixed", "bool", "nan", "constant", "datetime", "inf"]))
         if kind == "float":
-            values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=n_rows, max_size=n_rows))
+            values = draw(
+                st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=n_rows, max_size=n_rows)
+            )
         elif kind == "int":
             values = draw(st.lists(st.integers(-3, 3), min_size=n_rows, max_size=n_rows))
         elif kind == "text":
             values = draw(st.lists(st.sampled_from(["x", "y", "z", None]), min_size=n_rows, max_size=n_rows))
         elif kind == "mixed":
-            values = pd.Series(draw(st.lists(st.one_of(st.floats(width=32), st.sampled_from(["a", "", None]),
-                                                       st.booleans()), min_size=n_rows, max_size=n_rows)), dtype=object)
+            values = pd.Series(
+                draw(
+                    st.lists(
+                        st.one_of(st.floats(width=32), st.sampled_from(["a", "", None]), st.booleans()),
+                        min_size=n_rows,
+                        max_size=n_rows,
+                    )
+                ),
+                dtype=object,
+            )
         elif kind == "bool":
             values = draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows))
         elif kind == "nan":
@@ -63,8 +73,11 @@ def messy_tables(draw):
         names.append(draw(st.sampled_from([f"c{j}", "dup"])))
     X = pd.concat(columns, axis=1)
     X.columns = names
-    target = draw(st.sampled_from(["binary", "multiclass", "regression", "text", "one_class", "with_nan", "all_nan",
-                                   "constant_float"]))
+    target = draw(
+        st.sampled_from(
+            ["binary", "multiclass", "regression", "text", "one_class", "with_nan", "all_nan", "constant_float"]
+        )
+    )
     if target == "regression":
         y = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=n_rows, max_size=n_rows))
     elif target == "text":
@@ -91,8 +104,12 @@ def check(suggestions) -> None:
                 assert p.low - 1e-9 <= value <= p.high + 1e-9 or (value == 0 and p.low == 1e-8), (name, value)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-          derandomize=True)
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
 @given(messy_tables())
 def test_messy_tables_suggest_and_warm_start(model, table):
     X, y = table

@@ -24,7 +24,11 @@ def test_pool_is_deterministic_starts_with_defaults_and_stays_in_range(name):
     # space-filling: every parameter's unit-scale values spread over the whole range
     for key, p in space.params.items():
         values = np.array([c[key] for c in pool[1:]], dtype=float)
-        unit = (np.log(values) - np.log(p.low)) / (np.log(p.high) - np.log(p.low)) if p.log else (values - p.low) / (p.high - p.low)
+        unit = (
+            (np.log(values) - np.log(p.low)) / (np.log(p.high) - np.log(p.low))
+            if p.log
+            else (values - p.low) / (p.high - p.low)
+        )
         assert unit.min() < 0.1 and unit.max() > 0.9, key
 
 
@@ -43,11 +47,11 @@ def test_unknown_space_is_a_clear_error():
 
 def test_ovr_auc_hand_computed():
     y = np.array([0, 0, 1, 1, 2])
-    proba = np.array([[.8, .1, .1], [.6, .3, .1], [.3, .6, .1], [.5, .4, .1], [.1, .1, .8]])
+    proba = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1], [0.5, 0.4, 0.1], [0.1, 0.1, 0.8]])
     # class 0: positives .8 .6 vs negatives .3 .5 .1 -> 6/6; class 1: .6 .4 vs .1 .3 .1 -> 6/6;
     # class 2: .8 vs .1 x4 -> 1. Every class separable: macro AUC 1.
     assert ovr_auc(y, proba) == 1.0
-    proba[3] = [.7, .2, .1]  # class 0: .8 .6 vs .3 .7 .1 -> 5/6; class 1: .6 .2 vs .1 .3 .1 -> 5/6
+    proba[3] = [0.7, 0.2, 0.1]  # class 0: .8 .6 vs .3 .7 .1 -> 5/6; class 1: .6 .2 vs .1 .3 .1 -> 5/6
     assert ovr_auc(y, proba) == pytest.approx((5 / 6 + 5 / 6 + 1) / 3)
 
 

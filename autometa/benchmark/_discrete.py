@@ -68,10 +68,13 @@ class Fold:
         key = (method, features)
         if key not in self._models:
             if features != "handcrafted" and not any(c.startswith("d2v.") for c in self.train.metafeatures.columns):
-                raise MethodUnavailable("no Dataset2Vec fold embeddings: run with --corpus and autometa[torch] "
-                                        "installed (encoders are trained per fold)")
+                raise MethodUnavailable(
+                    "no Dataset2Vec fold embeddings: run with --corpus and autometa[torch] "
+                    "installed (encoders are trained per fold)"
+                )
             self._models[key] = MetaModel(self.space.name, method, members=self.members, features=features).fit(
-                self.train, self.space)
+                self.train, self.space
+            )
         return self._models[key]
 
 
@@ -81,8 +84,9 @@ class Pool:
     def __init__(self, configs: pd.DataFrame, space):
         self.space = space
         self.ids = np.asarray(configs.index)
-        self.configs = pd.DataFrame({name: configs[name].clip(p.low, p.high) for name, p in space.params.items()},
-                                    index=configs.index)
+        self.configs = pd.DataFrame(
+            {name: configs[name].clip(p.low, p.high) for name, p in space.params.items()}, index=configs.index
+        )
         self.units = space.to_unit(self.configs).to_numpy(dtype=float)
 
     def typed(self, config_id: int) -> dict[str, Any]:
@@ -99,6 +103,7 @@ class Pool:
 
 
 # -- methods: (fold, held-out, pool, budget, seed) -> config ids in evaluation order ------------
+
 
 def _random(fold, held, pool, budget, seed):
     rng = np.random.default_rng([seed, zlib.crc32(held.dataset.encode())])  # crc32: stable across processes
@@ -141,8 +146,14 @@ def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence
         chosen.append(config_id)
         score = held.score(config_id)
         state = TrialState.FAIL if math.isnan(score) else TrialState.COMPLETE
-        study.add_trial(create_trial(params=pool.typed(config_id), distributions=distributions,
-                                     value=None if state == TrialState.FAIL else score, state=state))
+        study.add_trial(
+            create_trial(
+                params=pool.typed(config_id),
+                distributions=distributions,
+                value=None if state == TrialState.FAIL else score,
+                state=state,
+            )
+        )
 
     for config_id in list(start)[:budget]:
         record(config_id)
@@ -177,8 +188,12 @@ def _autometa_metasampler_on(features: str) -> Callable:
         from autometa.optuna import MetaSampler
 
         start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
-        sampler = MetaSampler(metamodel=fold.model("surrogate", features), metafeatures=held.metafeatures, seed=seed,
-                              space=fold.space.name)
+        sampler = MetaSampler(
+            metamodel=fold.model("surrogate", features),
+            metafeatures=held.metafeatures,
+            seed=seed,
+            space=fold.space.name,
+        )
         return _sequential(held, pool, budget, sampler, start)
 
     return run
@@ -238,9 +253,18 @@ def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str,
     return out
 
 
-def _run_fold(metadata: MetaData, space, held_out: list[str], methods: Sequence[str], budget: int,
-              seeds: int, members: int, autometa_method: str, flaml: dict,
-              extra: pd.DataFrame | None = None) -> tuple[list[dict], list[dict]]:
+def _run_fold(
+    metadata: MetaData,
+    space,
+    held_out: list[str],
+    methods: Sequence[str],
+    budget: int,
+    seeds: int,
+    members: int,
+    autometa_method: str,
+    flaml: dict,
+    extra: pd.DataFrame | None = None,
+) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
     this fold's Dataset2Vec embeddings of every dataset, joined to the metafeatures."""
     import optuna
@@ -250,14 +274,17 @@ def _run_fold(metadata: MetaData, space, held_out: list[str], methods: Sequence[
     table = {**METHODS, "flaml": flaml_method(flaml)}
     pool = Pool(metadata.configs, space)
     if extra is not None:
-        metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(extra.reindex(metadata.datasets)))
+        metadata = dataclasses.replace(
+            metadata, metafeatures=metadata.metafeatures.join(extra.reindex(metadata.datasets))
+        )
     train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
     fold = Fold(train, space, autometa_method, members)
     rows, errors = [], []
     with threadpool_limits(1):
         for dataset in held_out:
-            held = HeldOut(dataset, metadata.tasks.loc[dataset], metadata.scores.loc[dataset],
-                           metadata.metafeatures.loc[dataset])
+            held = HeldOut(
+                dataset, metadata.tasks.loc[dataset], metadata.scores.loc[dataset], metadata.metafeatures.loc[dataset]
+            )
             best, worst = np.nanmax(held.scores.to_numpy()), np.nanmin(held.scores.to_numpy())
             for method in methods:
                 try:
@@ -271,18 +298,37 @@ def _run_fold(metadata: MetaData, space, held_out: list[str], methods: Sequence[
                         scores = held.scores.loc[chosen].to_numpy(dtype=float)
                         curve = best_so_far_regret(scores, best, worst)
                         curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
-                        rows.extend({"dataset": dataset, "task": held.task, "seed": seed, "method": method,
-                                     "budget": b + 1, "regret": float(curve[b])} for b in range(budget))
+                        rows.extend(
+                            {
+                                "dataset": dataset,
+                                "task": held.task,
+                                "seed": seed,
+                                "method": method,
+                                "budget": b + 1,
+                                "regret": float(curve[b]),
+                            }
+                            for b in range(budget)
+                        )
                 except MethodUnavailable as error:
                     errors.append({"method": method, "dataset": dataset, "error": str(error)})
     return rows, errors
 
 
-def run_discrete(metadata: MetaData, space, *, methods: Sequence[str], budget: int = 50,
-                 seeds: int = 5, folds: int = 10, members: int = 4, autometa_method: str = DEFAULT_METHOD,
-                 flaml: dict[str, dict[str, Any] | str] | None = None, workers: int = 1,
-                 fold_features: pd.DataFrame | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_discrete(
+    metadata: MetaData,
+    space,
+    *,
+    methods: Sequence[str],
+    budget: int = 50,
+    seeds: int = 5,
+    folds: int = 10,
+    members: int = 4,
+    autometa_method: str = DEFAULT_METHOD,
+    flaml: dict[str, dict[str, Any] | str] | None = None,
+    workers: int = 1,
+    fold_features: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors). `space`: the :class:`~autometa.spaces.SearchSpace` of the pool
     (``KnowledgeBase.space(name)``). Curves: one row per dataset, seed, method, budget with ``regret``;
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
@@ -295,9 +341,21 @@ def run_discrete(metadata: MetaData, space, *, methods: Sequence[str], budget: i
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(METHODS)}.")
-    jobs = [(metadata, space, held_out, list(methods), budget, seeds, members, autometa_method, flaml or {},
-             None if fold_features is None else fold_features.loc[i])
-            for i, held_out in enumerate(group_folds(metadata, folds))]
+    jobs = [
+        (
+            metadata,
+            space,
+            held_out,
+            list(methods),
+            budget,
+            seeds,
+            members,
+            autometa_method,
+            flaml or {},
+            None if fold_features is None else fold_features.loc[i],
+        )
+        for i, held_out in enumerate(group_folds(metadata, folds))
+    ]
     results: list[tuple[list[dict], list[dict]] | None] = [None] * len(jobs)
     if workers <= 1:
         for i, job in enumerate(jobs):

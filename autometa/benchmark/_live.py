@@ -25,10 +25,23 @@ from autometa.benchmark._metrics import best_so_far_regret
 from autometa.exceptions import DataError
 from autometa.metamodel import DEFAULT_METHOD
 
-LIVE_METHODS = ("random", "tpe", "defaults", "flaml", "knn", "portfolio", "autometa", "autometa+tpe",
-                "autometa+metasampler", "autometa-d2v", "autometa-both")
-D2V_SEEN = ("the shipped Dataset2Vec encoder was trained on this dataset's near-duplicate group, so its "
-            "embedding would leak; the discrete benchmark trains encoders per fold instead")
+LIVE_METHODS = (
+    "random",
+    "tpe",
+    "defaults",
+    "flaml",
+    "knn",
+    "portfolio",
+    "autometa",
+    "autometa+tpe",
+    "autometa+metasampler",
+    "autometa-d2v",
+    "autometa-both",
+)
+D2V_SEEN = (
+    "the shipped Dataset2Vec encoder was trained on this dataset's near-duplicate group, so its "
+    "embedding would leak; the discrete benchmark trains encoders per fold instead"
+)
 
 
 def _excluded_group(dataset, manifest) -> str | None:
@@ -51,10 +64,21 @@ def _flaml_params(dataset) -> dict[str, Any]:
     return {k: v for k, v in dict(params).items() if k != "verbose"}
 
 
-def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 30, seeds: int = 1,
-             space: str = "lightgbm", knowledge_base=None, members: int = 4, autometa_method: str = DEFAULT_METHOD,
-             folds: int = 3, max_rows: int = 2000, target: str | None = None,
-             progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_live(
+    datasets: Sequence[Any],
+    *,
+    methods: Sequence[str],
+    budget: int = 30,
+    seeds: int = 1,
+    space: str = "lightgbm",
+    knowledge_base=None,
+    members: int = 4,
+    autometa_method: str = DEFAULT_METHOD,
+    folds: int = 3,
+    max_rows: int = 2000,
+    target: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors) like :func:`run_discrete`, from real studies."""
     import optuna
 
@@ -89,8 +113,11 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
         if dataset.task not in search_space.tasks:
             raise DataError(f"{dataset.name}: space {space!r} supports {list(search_space.tasks)}, not {dataset.task}.")
         group = _excluded_group(dataset, kb.manifest(space))
-        train = metadata if group is None else metadata.subset(
-            [d for d in metadata.datasets if metadata.groups.loc[d] != group])
+        train = (
+            metadata
+            if group is None
+            else metadata.subset([d for d in metadata.datasets if metadata.groups.loc[d] != group])
+        )
         models: dict[Any, MetaModel] = {}
 
         def model(method: str) -> MetaModel:
@@ -114,10 +141,14 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
             if not embedding:  # this dataset's embedding: once for every method and seed
                 embedding.append(encoder.transform(dataset))
             if ("d2v", features) not in models:
-                seen = dataclasses.replace(train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets)))
-                models[("d2v", features)] = MetaModel(space, autometa_method, members=members,
-                                                      features=features).fit(seen, search_space)
+                seen = dataclasses.replace(
+                    train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets))
+                )
+                models[("d2v", features)] = MetaModel(space, autometa_method, members=members, features=features).fit(
+                    seen, search_space
+                )
             return models[("d2v", features)], pd.concat([values, embedding[0]])
+
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
 
@@ -159,10 +190,16 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
                         chosen = model(autometa_method if method == "autometa" else method)
                         scores = fixed([s.params for s in chosen.suggest_configs(values, budget, random_state=seed)])
                     elif method == "autometa+tpe":
-                        start = [s.params for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)]
+                        start = [
+                            s.params
+                            for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)
+                        ]
                         scores = study_scores(optuna.samplers.TPESampler(seed=seed), start, budget)
                     else:  # autometa+metasampler
-                        start = [s.params for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)]
+                        start = [
+                            s.params
+                            for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)
+                        ]
                         sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
                         scores = study_scores(sampler, start, budget)
                     runs.append((dataset.name, dataset.task, seed, method, scores))
@@ -179,6 +216,15 @@ def run_live(datasets: Sequence[Any], *, methods: Sequence[str], budget: int = 3
         for dataset_name, task, seed, method, scores in (r for r in runs if r[0] == name):
             curve = best_so_far_regret(np.asarray(scores, dtype=float)[:budget], best, worst)
             curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
-            curves.extend({"dataset": dataset_name, "task": task, "seed": seed, "method": method, "budget": b + 1,
-                           "regret": float(curve[b])} for b in range(budget))
+            curves.extend(
+                {
+                    "dataset": dataset_name,
+                    "task": task,
+                    "seed": seed,
+                    "method": method,
+                    "budget": b + 1,
+                    "regret": float(curve[b]),
+                }
+                for b in range(budget)
+            )
     return pd.DataFrame(curves), pd.DataFrame(errors, columns=["method", "dataset", "error"])

@@ -33,11 +33,17 @@ def average_rank(curves: pd.DataFrame) -> pd.DataFrame:
     return ranked.groupby(["budget", "method"])["rank"].mean().unstack("method")
 
 
-def win_tie_loss(curves: pd.DataFrame, method: str, peer: str, budget: int, tolerance: float = 1e-9) -> tuple[int, int, int]:
+def win_tie_loss(
+    curves: pd.DataFrame, method: str, peer: str, budget: int, tolerance: float = 1e-9
+) -> tuple[int, int, int]:
     """Datasets x seeds where `method` has lower / equal / higher regret than `peer` at `budget`."""
     at = curves[curves["budget"] == budget].pivot_table(index=["dataset", "seed"], columns="method", values="regret")
     difference = at[method] - at[peer]
-    return int((difference < -tolerance).sum()), int((difference.abs() <= tolerance).sum()), int((difference > tolerance).sum())
+    return (
+        int((difference < -tolerance).sum()),
+        int((difference.abs() <= tolerance).sum()),
+        int((difference > tolerance).sum()),
+    )
 
 
 def trials_to_reach(reference_curve: np.ndarray, target: float) -> float:
@@ -48,13 +54,18 @@ def trials_to_reach(reference_curve: np.ndarray, target: float) -> float:
     return float(reached[0] + 1) if reached.size else float("inf")
 
 
-def paired_difference(difference: np.ndarray, resamples: int = 2000, seed: int = 0,
-                      tolerance: float = 1e-9) -> dict[str, float]:
+def paired_difference(
+    difference: np.ndarray, resamples: int = 2000, seed: int = 0, tolerance: float = 1e-9
+) -> dict[str, float]:
     """Mean of per-dataset differences (a method minus its peer) with a 95% bootstrap interval
     over datasets, and on how many datasets the difference is negative (better) or positive."""
     difference = np.asarray(difference, dtype=float)
     rng = np.random.default_rng(seed)
     means = [rng.choice(difference, difference.size).mean() for _ in range(resamples)]
-    return {"difference": float(difference.mean()), "95% low": float(np.quantile(means, 0.025)),
-            "95% high": float(np.quantile(means, 0.975)), "better on": int((difference < -tolerance).sum()),
-            "worse on": int((difference > tolerance).sum())}
+    return {
+        "difference": float(difference.mean()),
+        "95% low": float(np.quantile(means, 0.025)),
+        "95% high": float(np.quantile(means, 0.975)),
+        "better on": int((difference < -tolerance).sum()),
+        "worse on": int((difference > tolerance).sum()),
+    }

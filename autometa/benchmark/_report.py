@@ -15,6 +15,7 @@ REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> str:
     """A GitHub markdown table (no extra dependency)."""
+
     def cell(value) -> str:
         if isinstance(value, float):
             return format(value, floatfmt) if value == value and abs(value) != float("inf") else str(value)
@@ -51,8 +52,15 @@ def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (
     return pd.DataFrame(rows).T
 
 
-def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, command: str | Sequence[str],
-                     notes: str = "", focus: str = "autometa") -> str:
+def summary_markdown(
+    curves: pd.DataFrame,
+    errors: pd.DataFrame,
+    *,
+    title: str,
+    command: str | Sequence[str],
+    notes: str = "",
+    focus: str = "autometa",
+) -> str:
     budgets = [b for b in REPORT_BUDGETS if b <= curves["budget"].max()]
     means = mean_curves(curves).loc[budgets]
     ranks = average_rank(curves).loc[budgets]
@@ -61,17 +69,28 @@ def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, 
     if len(commands) == 1:
         lines = [f"# {title}", "", f"Command: `{commands[0]}`", ""]
     else:
-        lines = [f"# {title}", "", "Commands (one report: each run adds its methods to the runs before it, "
-                 "with the same datasets, folds, seeds and budget):", ""]
+        lines = [
+            f"# {title}",
+            "",
+            "Commands (one report: each run adds its methods to the runs before it, "
+            "with the same datasets, folds, seeds and budget):",
+            "",
+        ]
         lines += [f"- `{c}`" for c in commands] + [""]
     if notes:
         lines += [notes, ""]
-    lines += [f"{curves['dataset'].nunique()} datasets, {curves['seed'].nunique()} seeds, "
-              f"methods: {', '.join(order)}.", "",
-              "## Mean normalized regret of the best so far (0 = best of the pool), by budget", "",
-              markdown_table(means[order].T, ".4f"), "",
-              "## Average rank (1 = best; ties share the mean rank), by budget", "",
-              markdown_table(ranks[order].T, ".2f"), ""]
+    lines += [
+        f"{curves['dataset'].nunique()} datasets, {curves['seed'].nunique()} seeds, methods: {', '.join(order)}.",
+        "",
+        "## Mean normalized regret of the best so far (0 = best of the pool), by budget",
+        "",
+        markdown_table(means[order].T, ".4f"),
+        "",
+        "## Average rank (1 = best; ties share the mean rank), by budget",
+        "",
+        markdown_table(ranks[order].T, ".2f"),
+        "",
+    ]
     best = ranks.idxmin(axis=1)
     lines += ["Best average rank per budget: " + ", ".join(f"{b}: {best[b]}" for b in budgets), ""]
     if focus in set(curves["method"]):
@@ -80,15 +99,23 @@ def summary_markdown(curves: pd.DataFrame, errors: pd.DataFrame, *, title: str, 
         for peer in order:
             if peer == focus:
                 continue
-            table[peer] = {f"@{b}": "%d / %d / %d" % win_tie_loss(curves, focus, peer, b)
-                           for b in (1, 5, 10, budgets[-1]) if b in budgets}
+            table[peer] = {
+                f"@{b}": "{} / {} / {}".format(*win_tie_loss(curves, focus, peer, b))
+                for b in (1, 5, 10, budgets[-1])
+                if b in budgets
+            }
         lines += [markdown_table(pd.DataFrame(table).T), ""]
     ups = speed_up(curves)
     if not ups.empty:
-        lines += ["## Speed-up over cold TPE", "",
-                  "Trials cold TPE needs (mean curve) to reach the mean regret each method has after k trials, "
-                  "divided by k (inf: TPE does not get there within the budget).", "",
-                  markdown_table(ups.loc[order], ".1f"), ""]
+        lines += [
+            "## Speed-up over cold TPE",
+            "",
+            "Trials cold TPE needs (mean curve) to reach the mean regret each method has after k trials, "
+            "divided by k (inf: TPE does not get there within the budget).",
+            "",
+            markdown_table(ups.loc[order], ".1f"),
+            "",
+        ]
     if len(errors):
         lines += ["## Methods that could not run", ""]
         grouped = errors.groupby(["method", "error"]).size().rename("datasets").reset_index()
@@ -108,8 +135,10 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     methods = list(ranks.iloc[-1].sort_values().index)
     # Distinct colour and dash per method: the default cycle repeats after 10 colours.
     palette = plt.get_cmap("tab20").colors
-    style = {m: {"color": palette[(2 * i) % 20 + (i // 10) % 2], "linestyle": ("-", "--", "-.", ":")[i % 4]}
-             for i, m in enumerate(methods)}
+    style = {
+        m: {"color": palette[(2 * i) % 20 + (i // 10) % 2], "linestyle": ("-", "--", "-.", ":")[i % 4]}
+        for i, m in enumerate(methods)
+    }
 
     def save(fig, ax, ylabel: str, title: str, name: str) -> Path:
         ax.set_xscale("log")
@@ -127,24 +156,44 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
         part = per_dataset[per_dataset["method"] == method].groupby("budget")["regret"]
         mean, sem = part.mean(), part.sem().fillna(0.0)
         ax.plot(mean.index, mean.to_numpy(), label=method, **style[method])
-        ax.fill_between(mean.index, (mean - 1.96 * sem).clip(lower=1e-4).to_numpy(), (mean + 1.96 * sem).to_numpy(),
-                        alpha=0.12, color=style[method]["color"])
+        ax.fill_between(
+            mean.index,
+            (mean - 1.96 * sem).clip(lower=1e-4).to_numpy(),
+            (mean + 1.96 * sem).to_numpy(),
+            alpha=0.12,
+            color=style[method]["color"],
+        )
     ax.set_yscale("log")
-    paths = [save(fig, ax, "normalized regret (best so far)", "Regret, mean over held-out datasets (95% band)",
-                  f"{prefix}_regret.png")]
+    paths = [
+        save(
+            fig,
+            ax,
+            "normalized regret (best so far)",
+            "Regret, mean over held-out datasets (95% band)",
+            f"{prefix}_regret.png",
+        )
+    ]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for method in methods:
         ax.plot(ranks.index, ranks[method].to_numpy(), label=method, **style[method])
-    paths.append(save(fig, ax, "average rank (lower is better)", "Average rank over held-out datasets and seeds",
-                      f"{prefix}_rank.png"))
+    paths.append(
+        save(
+            fig,
+            ax,
+            "average rank (lower is better)",
+            "Average rank over held-out datasets and seeds",
+            f"{prefix}_rank.png",
+        )
+    )
     return paths
 
 
 def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
     """One row per run (dataset, task, seed, method) with its best-so-far regret after 1..B trials
     (columns ``regret@1`` ... ``regret@B``): the compact form of the curves."""
-    wide = curves.pivot_table(index=["dataset", "task", "seed", "method"], columns="budget", values="regret",
-                              aggfunc="first")
+    wide = curves.pivot_table(
+        index=["dataset", "task", "seed", "method"], columns="budget", values="regret", aggfunc="first"
+    )
     wide.columns = [f"regret@{b}" for b in wide.columns]
     return wide.reset_index()
 
@@ -156,8 +205,16 @@ def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return long.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True)
 
 
-def write_report(curves: pd.DataFrame, errors: pd.DataFrame, out: str | Path, prefix: str, *, title: str,
-                 command: str | Sequence[str], notes: str = "") -> list[Path]:
+def write_report(
+    curves: pd.DataFrame,
+    errors: pd.DataFrame,
+    out: str | Path,
+    prefix: str,
+    *,
+    title: str,
+    command: str | Sequence[str],
+    notes: str = "",
+) -> list[Path]:
     """Writes ``<prefix>.csv.gz`` (every run: :func:`runs_table`), ``<prefix>_errors.csv``, the
     markdown summary and the figures."""
     out = Path(out)
@@ -186,23 +243,26 @@ def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFram
     errors = pd.read_csv(errors_path) if errors_path.is_file() else pd.DataFrame(columns=["method", "dataset", "error"])
     commands = []
     summary = out / f"{prefix}.md"
-    for line in (summary.read_text().splitlines() if summary.is_file() else []):
+    for line in summary.read_text().splitlines() if summary.is_file() else []:
         if line.startswith("## "):
             break
         for lead in ("Command: `", "- `"):
             if line.startswith(lead) and line.endswith("`"):
-                commands.append(line[len(lead):-1])
+                commands.append(line[len(lead) : -1])
     return curves_from_runs(pd.read_csv(runs_path)), errors, commands
 
 
-def merge_curves(old: pd.DataFrame, new: pd.DataFrame, old_errors: pd.DataFrame,
-                 new_errors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def merge_curves(
+    old: pd.DataFrame, new: pd.DataFrame, old_errors: pd.DataFrame, new_errors: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs of ``new`` plus those of ``old`` for methods ``new`` does not have (a method in both
     is replaced by its new runs). Both must cover the same datasets, seeds and budgets."""
     for column in ("dataset", "seed", "budget"):
         if set(old[column]) != set(new[column]):
-            raise DataError(f"Cannot merge benchmark runs with different {column}s: run the new methods with "
-                            f"the same --seeds, --budget and datasets as the runs they are added to.")
+            raise DataError(
+                f"Cannot merge benchmark runs with different {column}s: run the new methods with "
+                f"the same --seeds, --budget and datasets as the runs they are added to."
+            )
     rerun = set(new["method"])
     curves = pd.concat([old[~old["method"].isin(rerun)], new], ignore_index=True)
     errors = pd.concat([old_errors[~old_errors["method"].isin(rerun)], new_errors], ignore_index=True)

@@ -19,8 +19,9 @@ def shipped_method(space: str) -> str:
     return MetaModel.load(folder).method if (folder / "metamodel.json").is_file() else DEFAULT_METHOD
 
 
-def _fold_embeddings_or_none(metadata, corpus: str | None, folds: int, cache: str | Path,
-                             log: Callable[[str], None] | None):
+def _fold_embeddings_or_none(
+    metadata, corpus: str | None, folds: int, cache: str | Path, log: Callable[[str], None] | None
+):
     """Per-fold Dataset2Vec embeddings (trained here, or reused from `cache`), or None when the
     corpus or torch is missing (the Dataset2Vec methods are then reported unavailable)."""
     from autometa.encoder import cached_fold_embeddings
@@ -35,12 +36,29 @@ def _fold_embeddings_or_none(metadata, corpus: str | None, folds: int, cache: st
         return None
 
 
-def benchmark(mode: str, *, space: str = "lightgbm", methods: Sequence[str] | None = None, data: Sequence[Any] = (),
-              target: str | None = None, budget: int = 50, seeds: int = 5, folds: int = 10, members: int = 4,
-              workers: int = 1, autometa_method: str | None = None, corpus: str | None = None,
-              limit: int | None = None, location: str | None = None, out: str | Path = "benchmark-results",
-              prefix: str | None = None, merge: bool = False, command: str = "", quiet: bool = True,
-              log: Callable[[str], None] | None = None) -> list[Path]:
+def benchmark(
+    mode: str,
+    *,
+    space: str = "lightgbm",
+    methods: Sequence[str] | None = None,
+    data: Sequence[Any] = (),
+    target: str | None = None,
+    budget: int = 50,
+    seeds: int = 5,
+    folds: int = 10,
+    members: int = 4,
+    workers: int = 1,
+    autometa_method: str | None = None,
+    corpus: str | None = None,
+    limit: int | None = None,
+    location: str | None = None,
+    out: str | Path = "benchmark-results",
+    prefix: str | None = None,
+    merge: bool = False,
+    command: str = "",
+    quiet: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Run a benchmark and write its report (CSV of every run, markdown summary, PNG figures).
 
     mode : ``"discrete"`` (over the knowledge base: :func:`run_discrete`) or ``"live"`` (real
@@ -71,34 +89,63 @@ def benchmark(mode: str, *, space: str = "lightgbm", methods: Sequence[str] | No
             metadata = metadata.subset(metadata.datasets[:limit])
         flaml = None
         if "flaml" in methods:
-            flaml = (flaml_configs(metadata.datasets, corpus, space) if corpus
-                     else {d: "FLAML needs the datasets themselves: pass --corpus or set AUTOMETA_CORPUS"
-                           for d in metadata.datasets})
+            flaml = (
+                flaml_configs(metadata.datasets, corpus, space)
+                if corpus
+                else {
+                    d: "FLAML needs the datasets themselves: pass --corpus or set AUTOMETA_CORPUS"
+                    for d in metadata.datasets
+                }
+            )
         fold_features = None
         if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods):
             fold_features = _fold_embeddings_or_none(metadata, corpus, folds, out, log)
         with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=quiet) as bar:
-            curves, errors = run_discrete(metadata, kb.space(space), methods=methods, budget=budget, seeds=seeds,
-                                          folds=folds, members=members, autometa_method=autometa_method,
-                                          flaml=flaml, workers=workers, fold_features=fold_features,
-                                          progress=lambda name: bar.update(1))
-        notes = (f"Discrete mode (HPO-B style): {folds} folds of near-duplicate groups; {len(metadata.configs)} "
-                 f"pool configurations per dataset; autometa = the {autometa_method} meta-model; warm starts "
-                 f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol.")
+            curves, errors = run_discrete(
+                metadata,
+                kb.space(space),
+                methods=methods,
+                budget=budget,
+                seeds=seeds,
+                folds=folds,
+                members=members,
+                autometa_method=autometa_method,
+                flaml=flaml,
+                workers=workers,
+                fold_features=fold_features,
+                progress=lambda name: bar.update(1),
+            )
+        notes = (
+            f"Discrete mode (HPO-B style): {folds} folds of near-duplicate groups; {len(metadata.configs)} "
+            f"pool configurations per dataset; autometa = the {autometa_method} meta-model; warm starts "
+            f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."
+        )
     else:
         if not data:
             raise DataError("Live mode needs datasets: autometa benchmark --mode live DATA [DATA ...]")
         with tqdm(total=len(data), desc="benchmark (live)", unit="dataset", disable=quiet) as bar:
-            curves, errors = run_live(data, methods=methods, budget=budget, seeds=seeds, space=space,
-                                      knowledge_base=kb, members=members, autometa_method=autometa_method,
-                                      target=target, progress=lambda name: bar.update(1))
-        notes = ("Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
-                 "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py.")
+            curves, errors = run_live(
+                data,
+                methods=methods,
+                budget=budget,
+                seeds=seeds,
+                space=space,
+                knowledge_base=kb,
+                members=members,
+                autometa_method=autometa_method,
+                target=target,
+                progress=lambda name: bar.update(1),
+            )
+        notes = (
+            "Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
+            "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py."
+        )
     prefix = prefix or f"benchmark_{mode}_{space}"
     commands = [command]
     if merge:
         old_curves, old_errors, old_commands = read_report(out, prefix)
         curves, errors = merge_curves(old_curves, curves, old_errors, errors)
         commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
-    return write_report(curves, errors, out, prefix, title=f"autometa benchmark: {mode}, {space}",
-                        command=commands, notes=notes)
+    return write_report(
+        curves, errors, out, prefix, title=f"autometa benchmark: {mode}, {space}", command=commands, notes=notes
+    )

@@ -82,17 +82,22 @@ def read_corpus_index(path: str | Path) -> list[CorpusEntry]:
 
     return [
         CorpusEntry(
-            name=str(row["name"]), file=str(row["file"]), task=str(row["task"]),
-            n_rows=int(row["n_rows"]), n_features=int(row["n_features"]),
-            n_classes=optional_int(row, "n_classes"), openml_id=optional_int(row, "openml_did"),
+            name=str(row["name"]),
+            file=str(row["file"]),
+            task=str(row["task"]),
+            n_rows=int(row["n_rows"]),
+            n_features=int(row["n_features"]),
+            n_classes=optional_int(row, "n_classes"),
+            openml_id=optional_int(row, "openml_did"),
             openml_id_source=optional_str(row, "openml_did_source"),
         )
         for _, row in table.iterrows()
     ]
 
 
-def dataset_from_corpus_frame(entry: CorpusEntry, frame: pd.DataFrame, *, task: str | None = None,
-                              target: str | None = None) -> Dataset:
+def dataset_from_corpus_frame(
+    entry: CorpusEntry, frame: pd.DataFrame, *, task: str | None = None, target: str | None = None
+) -> Dataset:
     target = target or TARGET
     if target not in frame.columns:
         raise DataError(f"Corpus file {entry.file!r} has no {target!r} column; columns: {list(frame.columns[:20])}.")
@@ -100,8 +105,14 @@ def dataset_from_corpus_frame(entry: CorpusEntry, frame: pd.DataFrame, *, task: 
     if entry.openml_id is not None:
         provenance["openml_id_source"] = entry.openml_id_source
     return build_dataset(
-        frame.drop(columns=[target]), frame[target], task=task or entry.task, name=entry.name,
-        source="corpus", categorical="integer-coded", openml_id=entry.openml_id, provenance=provenance,
+        frame.drop(columns=[target]),
+        frame[target],
+        task=task or entry.task,
+        name=entry.name,
+        source="corpus",
+        categorical="integer-coded",
+        openml_id=entry.openml_id,
+        provenance=provenance,
     )
 
 
@@ -194,7 +205,7 @@ def _group(rows: dict[str, int], signatures: dict[str, Counter], prints: dict[st
 
     names = sorted(rows, key=lambda n: rows[n])
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if rows[b] > rows[a] * (1 + ROW_TOLERANCE):
                 break
             if _overlap(signatures[a], signatures[b]) >= MIN_OVERLAP:

@@ -335,7 +335,7 @@ def _all_float_without_inf(frame: pd.DataFrame, chunk: int = 64) -> bool:
     if frame.shape[1] == 0 or not all(pd.api.types.is_float_dtype(t) for t in frame.dtypes):
         return False
     for start in range(0, frame.shape[1], chunk):
-        if np.isinf(frame.iloc[:, start:start + chunk].to_numpy()).any():
+        if np.isinf(frame.iloc[:, start : start + chunk].to_numpy()).any():
             return False
     return True
 
@@ -343,9 +343,7 @@ def _all_float_without_inf(frame: pd.DataFrame, chunk: int = 64) -> bool:
 def _is_integer_coded(numbers: pd.Series) -> bool:
     present = numbers.dropna()
     return (
-        len(present) > 0
-        and present.nunique() <= MAX_INTEGER_CATEGORIES
-        and bool((present == np.round(present)).all())
+        len(present) > 0 and present.nunique() <= MAX_INTEGER_CATEGORIES and bool((present == np.round(present)).all())
     )
 
 

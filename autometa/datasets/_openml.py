@@ -50,7 +50,9 @@ def load_openml_dataset(dataset_id: int, *, target: str | None = None, task: str
     with _single_attempt(openml):
         try:
             remote = openml.datasets.get_dataset(
-                dataset_id, download_data=True, download_qualities=False,
+                dataset_id,
+                download_data=True,
+                download_qualities=False,
                 download_features_meta_data=True,
             )
         except Exception as error:  # the client raises many unrelated types for a miss
@@ -79,15 +81,18 @@ def load_openml_task(task_id: int, *, task: str | None = None) -> Dataset:
 def _from_openml(remote: Any, target: str | None, task: str | None, provenance: dict) -> Dataset:
     target = target or remote.default_target_attribute
     if not target:
-        raise DataError(
-            f"OpenML dataset {remote.dataset_id} ({remote.name!r}) has no default target; pass target=."
-        )
+        raise DataError(f"OpenML dataset {remote.dataset_id} ({remote.name!r}) has no default target; pass target=.")
     if "," in target:
         raise DataError(f"OpenML dataset {remote.dataset_id} has several targets ({target}); pass one with target=.")
     X, y, categorical_indicator, names = remote.get_data(target=target)
     categorical = [n for n, is_cat in zip(names, categorical_indicator) if is_cat]
     return build_dataset(
-        X, y, task=task, name=remote.name, source="openml", categorical=categorical,
+        X,
+        y,
+        task=task,
+        name=remote.name,
+        source="openml",
+        categorical=categorical,
         openml_id=int(remote.dataset_id),
         provenance={**provenance, "openml_version": remote.version, "target": target},
     )

@@ -62,16 +62,24 @@ def load_dataset(
     if isinstance(source, Dataset):
         if task is None or task == source.task:
             return source
-        return build_dataset(source.X, source.y, task=task, name=source.name, source=source.source,
-                             openml_id=source.openml_id, provenance=source.provenance)
+        return build_dataset(
+            source.X,
+            source.y,
+            task=task,
+            name=source.name,
+            source=source.source,
+            openml_id=source.openml_id,
+            provenance=source.provenance,
+        )
     if isinstance(source, tuple):
         if len(source) != 2:
             raise DataError(f"Expected a pair (X, y), got a tuple of {len(source)} items.")
         X, y = source
         return build_dataset(X, y, task=task, name=name or "arrays", source="arrays", categorical=categorical)
     if isinstance(source, pd.DataFrame):
-        return _from_frame(source, target, task=task, name=name or "dataframe", source="dataframe",
-                           categorical=categorical)
+        return _from_frame(
+            source, target, task=task, name=name or "dataframe", source="dataframe", categorical=categorical
+        )
     if isinstance(source, bool):
         raise DataError(f"Expected a dataset source, got the boolean {source!r}.")
     if isinstance(source, int):
@@ -154,8 +162,15 @@ def load_file(
 
         return dataset_from_corpus_frame(corpus_entry, frame, task=task, target=target)
     stem = path.name[: -len(file_suffix(path))] if file_suffix(path) in _READERS else path.stem
-    return _from_frame(frame, target, task=task, name=name or stem, source="file",
-                       categorical=categorical, provenance={"path": str(path)})
+    return _from_frame(
+        frame,
+        target,
+        task=task,
+        name=name or stem,
+        source="file",
+        categorical=categorical,
+        provenance={"path": str(path)},
+    )
 
 
 def _corpus_entry_for(path: Path):

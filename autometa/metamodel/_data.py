@@ -62,7 +62,7 @@ class MetaData:
         manifest = knowledge_base.manifest(space)
         scores = evaluations.pivot(index="dataset", columns="config_id", values="score").sort_index()
         params = list(manifest["space"]["params"])
-        configs = (evaluations.drop_duplicates("config_id").set_index("config_id")[params].sort_index())
+        configs = evaluations.drop_duplicates("config_id").set_index("config_id")[params].sort_index()
         info = pd.DataFrame(manifest["datasets"]).T.loc[scores.index]
         metafeatures = knowledge_base.metafeatures()
         missing = sorted(set(scores.index) - set(metafeatures.index))
@@ -70,7 +70,11 @@ class MetaData:
             raise DataError(
                 f"The knowledge base has no metafeatures for {missing[:5]}; build them with: autometa kb metafeatures"
             )
-        numeric = metafeatures.loc[scores.index].select_dtypes("number").drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
+        numeric = (
+            metafeatures.loc[scores.index]
+            .select_dtypes("number")
+            .drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
+        )
         return cls(space, scores, configs, numeric, info["group"].astype(str), info["task"].astype(str))
 
     @property
@@ -95,8 +99,11 @@ class MetaData:
     def subset(self, datasets: Iterable[str]) -> MetaData:
         chosen = list(datasets)
         return dataclasses.replace(
-            self, scores=self.scores.loc[chosen], metafeatures=self.metafeatures.loc[chosen],
-            groups=self.groups.loc[chosen], tasks=self.tasks.loc[chosen],
+            self,
+            scores=self.scores.loc[chosen],
+            metafeatures=self.metafeatures.loc[chosen],
+            groups=self.groups.loc[chosen],
+            tasks=self.tasks.loc[chosen],
             evaluated=None if self.evaluated is None else self.evaluated.loc[chosen],
         )
 
@@ -109,8 +116,9 @@ class MetaData:
         columns = self.evaluated.columns[self.evaluated.loc[widest].to_numpy()]
         rows = self.evaluated.index[self.evaluated[columns].all(axis=1)]
         block = self.subset(rows)
-        return dataclasses.replace(block, scores=block.scores[columns], configs=self.configs.loc[columns],
-                                   evaluated=None)
+        return dataclasses.replace(
+            block, scores=block.scores[columns], configs=self.configs.loc[columns], evaluated=None
+        )
 
     def concat(self, other: MetaData) -> MetaData:
         """The datasets of both; configurations are the union (ids must not collide)."""
@@ -125,10 +133,15 @@ class MetaData:
         configs = pd.concat([self.configs, other.configs.reindex(columns=self.configs.columns)])
         scores = pd.concat([self.scores, other.scores]).reindex(columns=configs.index)
         evaluated = pd.concat([self._evaluated_mask(), other._evaluated_mask()]).reindex(columns=configs.index)
-        return MetaData(self.space, scores, configs,
-                        pd.concat([self.metafeatures, other.metafeatures.reindex(columns=self.metafeatures.columns)]),
-                        pd.concat([self.groups, other.groups]), pd.concat([self.tasks, other.tasks]),
-                        evaluated.fillna(False).astype(bool))
+        return MetaData(
+            self.space,
+            scores,
+            configs,
+            pd.concat([self.metafeatures, other.metafeatures.reindex(columns=self.metafeatures.columns)]),
+            pd.concat([self.groups, other.groups]),
+            pd.concat([self.tasks, other.tasks]),
+            evaluated.fillna(False).astype(bool),
+        )
 
     def _evaluated_mask(self) -> pd.DataFrame:
         if self.evaluated is not None:

@@ -161,8 +161,10 @@ class Portfolio(Method):
 def _best_configs(metadata: MetaData, depth: int) -> dict[str, list[int]]:
     """Per training dataset, its best `depth` configurations, best first (studies included)."""
     normalized = metadata.normalized()
-    return {d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:depth]]
-            for d in metadata.datasets}
+    return {
+        d: [int(c) for c in normalized.loc[d].dropna().sort_values(ascending=False, kind="stable").index[:depth]]
+        for d in metadata.datasets
+    }
 
 
 class Knn(Method):
@@ -209,21 +211,30 @@ class KnnPortfolio(Knn):
         distances = query.distances
         scores = self.pool_scores
         complete = [d for d in distances.index if d in scores.index][:NEIGHBOURS]
-        studies = [] if pool_only else [
-            d for d in distances.index[:NEIGHBOURS] if d not in scores.index and self.best_configs.get(d)]
+        studies = (
+            []
+            if pool_only
+            else [d for d in distances.index[:NEIGHBOURS] if d not in scores.index and self.best_configs.get(d)]
+        )
         start = [(self.best_configs[d][0], d) for d in studies][:n]
         scenarios = scores.loc[complete].to_numpy(dtype=float)
         chosen = greedy_best_of(scenarios, n - len(start))
-        because = f"best-of-{n} over the {len(complete)} nearest datasets: " + ", ".join(
-            f"{d} ({distances[d]:.3f})" for d in complete[:5]) + (", ..." if len(complete) > 5 else "")
-        return ([Pick(c, None, f"best trial of {d} (distance {distances[d]:.3f})") for c, d in start]
-                + [Pick(int(scores.columns[i]), float(scenarios[:, i].mean()), because) for i in chosen])
+        because = (
+            f"best-of-{n} over the {len(complete)} nearest datasets: "
+            + ", ".join(f"{d} ({distances[d]:.3f})" for d in complete[:5])
+            + (", ..." if len(complete) > 5 else "")
+        )
+        return [Pick(c, None, f"best trial of {d} (distance {distances[d]:.3f})") for c, d in start] + [
+            Pick(int(scores.columns[i]), float(scenarios[:, i].mean()), because) for i in chosen
+        ]
 
     def to_json(self):
         state, files = super().to_json()
-        state["pool_scores"] = {"datasets": list(self.pool_scores.index),
-                                "configs": [int(c) for c in self.pool_scores.columns],
-                                "values": self.pool_scores.to_numpy().tolist()}
+        state["pool_scores"] = {
+            "datasets": list(self.pool_scores.index),
+            "configs": [int(c) for c in self.pool_scores.columns],
+            "values": self.pool_scores.to_numpy().tolist(),
+        }
         return state, files
 
     @classmethod
@@ -235,8 +246,10 @@ class KnnPortfolio(Knn):
 
 
 def _surrogate_files(surrogate: Surrogate) -> tuple[dict[str, Any], dict[str, str]]:
-    files = {f"surrogate_{i}.txt": getattr(model, "booster_", model).model_to_string()
-             for i, model in enumerate(surrogate.models)}
+    files = {
+        f"surrogate_{i}.txt": getattr(model, "booster_", model).model_to_string()
+        for i, model in enumerate(surrogate.models)
+    }
     return {"surrogate_metafeatures": surrogate.metafeature_names}, files
 
 
@@ -245,8 +258,10 @@ def _surrogate_from(document, files, settings, objective: str, space) -> Surroga
 
     surrogate = Surrogate(space, members=settings.members, random_state=settings.random_state, objective=objective)
     surrogate.metafeature_names = list(document["surrogate_metafeatures"])
-    surrogate.models = [lightgbm.Booster(model_str=files[name]) for name in sorted(
-        files, key=lambda f: int(f.removeprefix("surrogate_").removesuffix(".txt")))]
+    surrogate.models = [
+        lightgbm.Booster(model_str=files[name])
+        for name in sorted(files, key=lambda f: int(f.removeprefix("surrogate_").removesuffix(".txt")))
+    ]
     return surrogate
 
 
@@ -258,8 +273,12 @@ class SurrogateMethod(Method):
     name = "surrogate"
 
     def fit(self, metadata, space):
-        self.surrogate = Surrogate(space, members=self.settings.members, random_state=self.settings.random_state,
-                                   objective=self.settings.objective).fit(metadata)
+        self.surrogate = Surrogate(
+            space,
+            members=self.settings.members,
+            random_state=self.settings.random_state,
+            objective=self.settings.objective,
+        ).fit(metadata)
         return self
 
     def rank(self, query, n, pool_only):
@@ -303,8 +322,9 @@ class Hybrid(KnnPortfolio):
 
     def fit(self, metadata, space):
         super().fit(metadata, space)
-        self.surrogate = Surrogate(space, members=self.settings.members, random_state=self.settings.random_state,
-                                   objective="rank").fit(metadata)
+        self.surrogate = Surrogate(
+            space, members=self.settings.members, random_state=self.settings.random_state, objective="rank"
+        ).fit(metadata)
         return self
 
     def rank(self, query, n, pool_only):
@@ -314,8 +334,10 @@ class Hybrid(KnnPortfolio):
         complete = [d for d in query.distances.index if d in self.pool_scores.index][:NEIGHBOURS]
         scenarios = self.pool_scores.loc[complete].to_numpy(dtype=float)
         chosen = greedy_best_of(scenarios, n, start=[first])
-        because = (f"ranking surrogate's first choice, then best-of-{n} over the {len(complete)} nearest datasets: "
-                   + ", ".join(f"{d} ({query.distances[d]:.3f})" for d in complete[:5]))
+        because = (
+            f"ranking surrogate's first choice, then best-of-{n} over the {len(complete)} nearest datasets: "
+            + ", ".join(f"{d} ({query.distances[d]:.3f})" for d in complete[:5])
+        )
         return [Pick(int(pool[i]), None, because) for i in chosen]
 
     def to_json(self):
@@ -330,5 +352,6 @@ class Hybrid(KnnPortfolio):
         return method
 
 
-METHODS: dict[str, type[Method]] = {cls.name: cls for cls in (Defaults, Portfolio, Knn, KnnPortfolio,
-                                                             SurrogateMethod, Hybrid)}
+METHODS: dict[str, type[Method]] = {
+    cls.name: cls for cls in (Defaults, Portfolio, Knn, KnnPortfolio, SurrogateMethod, Hybrid)
+}

@@ -23,7 +23,7 @@ import pandas as pd
 from autometa.exceptions import DataError, NotFittedError
 from autometa.metamodel._data import FEATURE_VIEWS, MetaData, feature_view
 from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances
-from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Portfolio, Query, Settings
+from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Pick, Portfolio, Query, Settings
 
 SCHEMA_VERSION = 1
 METHOD_NAMES = tuple(METHODS)
@@ -31,9 +31,27 @@ METHOD_NAMES = tuple(METHODS)
 # nearest-neighbour distances among training datasets counts as unfamiliar.
 FALLBACK_QUANTILE = 0.95
 # Keys of metamodel.json that MetaModel itself writes; a method's state uses other keys.
-_OWN_KEYS = frozenset({"schema_version", "space", "method", "members", "objective", "random_state", "features",
-                       "encoder_sha256", "params", "scaling", "reference", "threshold", "portfolio", "configs",
-                       "files", "provenance", "document_sha256"})
+_OWN_KEYS = frozenset(
+    {
+        "schema_version",
+        "space",
+        "method",
+        "members",
+        "objective",
+        "random_state",
+        "features",
+        "encoder_sha256",
+        "params",
+        "scaling",
+        "reference",
+        "threshold",
+        "portfolio",
+        "configs",
+        "files",
+        "provenance",
+        "document_sha256",
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,8 +96,16 @@ class MetaModel:
     nearest-neighbour distances gets the static portfolio instead.
     """
 
-    def __init__(self, space: str = "lightgbm", method: str = DEFAULT_METHOD, *, members: int = 8,
-                 objective: str = "regression", features: str = "handcrafted", random_state: int = 0):
+    def __init__(
+        self,
+        space: str = "lightgbm",
+        method: str = DEFAULT_METHOD,
+        *,
+        members: int = 8,
+        objective: str = "regression",
+        features: str = "handcrafted",
+        random_state: int = 0,
+    ):
         self.space = space
         self.method = method
         self.members = members
@@ -93,8 +119,9 @@ class MetaModel:
 
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
-    def from_knowledge_base(cls, knowledge_base, space: str, method: str = DEFAULT_METHOD, *, studies=(),
-                            **kwargs: Any) -> MetaModel:
+    def from_knowledge_base(
+        cls, knowledge_base, space: str, method: str = DEFAULT_METHOD, *, studies=(), **kwargs: Any
+    ) -> MetaModel:
         """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
 
         studies : finished Optuna studies of your own, each ``(storage URL, study name, dataset)``
@@ -104,14 +131,17 @@ class MetaModel:
         encoder_sha256 = None
         if kwargs.get("features", "handcrafted") != "handcrafted":
             embeddings, encoder_sha256 = knowledge_base.embeddings()
-            metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(
-                embeddings.reindex(metadata.datasets)))
+            metadata = dataclasses.replace(
+                metadata, metafeatures=metadata.metafeatures.join(embeddings.reindex(metadata.datasets))
+            )
         if studies:
             from autometa.metamodel._studies import metadata_from_studies
 
             if encoder_sha256 is not None:
-                raise DataError("Learning from your own studies works with handcrafted metafeatures only, for now; "
-                                "fit with features='handcrafted'.")
+                raise DataError(
+                    "Learning from your own studies works with handcrafted metafeatures only, for now; "
+                    "fit with features='handcrafted'."
+                )
             metadata = metadata.concat(metadata_from_studies(studies, space))
         model = cls(space, method, **kwargs).fit(metadata, knowledge_base.space(space))
         model.encoder_sha256_ = encoder_sha256
@@ -139,12 +169,16 @@ class MetaModel:
             space = get_space(self.space) if space is None else get_space(self.space).with_ranges(space)
         columns = feature_view(list(metadata.metafeatures.columns), self.features)
         if not columns:
-            raise DataError(f"The meta-data has no {self.features} metafeatures (Dataset2Vec columns are d2v.*; "
-                            "autometa kb embeddings --corpus PATH builds them).")
+            raise DataError(
+                f"The meta-data has no {self.features} metafeatures (Dataset2Vec columns are d2v.*; "
+                "autometa kb embeddings --corpus PATH builds them)."
+            )
         metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures[columns])
         if not metadata.complete().datasets:
-            raise DataError("The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
-                            "the meta-data has only sparse studies.")
+            raise DataError(
+                "The static portfolio needs datasets evaluated on the whole pool (a knowledge base); "
+                "the meta-data has only sparse studies."
+            )
         self.space_ = space
         self.configs_ = metadata.configs
         self.scaling_ = Scaling.fit(metadata.metafeatures)
@@ -152,15 +186,19 @@ class MetaModel:
         self.threshold_ = fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
         self.fallback_ = Portfolio(self._settings()).fit(metadata, space)
         self.method_ = METHODS[self.method](self._settings()).fit(metadata, space)
-        self.provenance_ = {"datasets": len(metadata.datasets), "pool_size": len(metadata.complete().configs),
-                            "datasets_by_task": metadata.tasks.value_counts().to_dict()}
+        self.provenance_ = {
+            "datasets": len(metadata.datasets),
+            "pool_size": len(metadata.complete().configs),
+            "datasets_by_task": metadata.tasks.value_counts().to_dict(),
+        }
         return self
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "method_"):
             raise NotFittedError(
                 f"This MetaModel({self.space!r}, {self.method!r}) is not fitted yet. Call fit(metadata) or "
-                "MetaModel.from_knowledge_base(kb, space), or load a saved one with MetaModel.load(folder).")
+                "MetaModel.from_knowledge_base(kb, space), or load a saved one with MetaModel.load(folder)."
+            )
 
     @property
     def params_(self) -> dict[str, dict]:
@@ -186,7 +224,8 @@ class MetaModel:
         models saved before fit recorded it have it under the knowledge base's provenance only)."""
         self._check_fitted()
         return self.provenance_.get("datasets_by_task") or self.provenance_.get("knowledge_base", {}).get(
-            "datasets_by_task", {})
+            "datasets_by_task", {}
+        )
 
     @property
     def tasks(self) -> list[str] | None:
@@ -200,7 +239,8 @@ class MetaModel:
             raise DataError(
                 f"This {self.space} meta-model learned from {', '.join(self.tasks)} datasets only, not {task}: its "
                 f"suggestions would come from another kind of problem. Use a space whose meta-model covers {task} "
-                "(autometa kb info lists the knowledge base), or fit one on such datasets (autometa metamodel fit).")
+                "(autometa kb info lists the knowledge base), or fit one on such datasets (autometa metamodel fit)."
+            )
 
     # -- suggesting --------------------------------------------------------------------------
     def describe(self, dataset: Any) -> pd.Series:
@@ -216,8 +256,10 @@ class MetaModel:
 
             encoder = load_encoder("default")
             if self.encoder_sha256_ and encoder.sha256 != self.encoder_sha256_:
-                raise DataError("This meta-model was fitted on Dataset2Vec embeddings of another encoder than the "
-                                "installed one; refit it: autometa metamodel fit --features ...")
+                raise DataError(
+                    "This meta-model was fitted on Dataset2Vec embeddings of another encoder than the "
+                    "installed one; refit it: autometa metamodel fit --features ..."
+                )
             parts.append(encoder.transform(dataset))
         return pd.concat(parts)
 
@@ -225,27 +267,38 @@ class MetaModel:
         """Scaled L1 distance from a dataset's metafeatures to every training dataset, nearest first."""
         self._check_fitted()
         if self.features != "handcrafted" and not any(str(k).startswith("d2v.") for k in metafeatures.index):
-            raise DataError(f"This meta-model reads {self.features} metafeatures: the Dataset2Vec embedding (d2v.*) "
-                            "is missing. Describe datasets with MetaModel.describe(dataset).")
+            raise DataError(
+                f"This meta-model reads {self.features} metafeatures: the Dataset2Vec embedding (d2v.*) "
+                "is missing. Describe datasets with MetaModel.describe(dataset)."
+            )
         query = self.scaling_.transform(metafeatures.to_frame().T)[0]
         return pd.Series(l1_distances(query, self.reference_.to_numpy()), index=self.reference_.index).sort_values()
 
-    def _rank(self, metafeatures: pd.Series, n: int, pool_only: bool,
-              random_state: int | None) -> tuple[list[Pick], bool]:
+    def _rank(
+        self, metafeatures: pd.Series, n: int, pool_only: bool, random_state: int | None
+    ) -> tuple[list[Pick], bool]:
         distances = self.distances(metafeatures)
         query = Query(metafeatures, distances, self.configs_, self.space_, random_state)
         if self.method_.uses_metafeatures and distances.iloc[0] > self.threshold_:
             nearest = ", ".join(f"{d} ({v:.3f})" for d, v in distances.head(3).items())
-            because = (f"fallback to the static portfolio: the nearest known dataset is at distance "
-                       f"{distances.iloc[0]:.3f}, beyond the threshold {self.threshold_:.3f} ({nearest})")
+            because = (
+                f"fallback to the static portfolio: the nearest known dataset is at distance "
+                f"{distances.iloc[0]:.3f}, beyond the threshold {self.threshold_:.3f} ({nearest})"
+            )
             return [dataclasses.replace(p, because=because) for p in self.fallback_.rank(query, n, pool_only)], True
         return self.method_.rank(query, n, pool_only), False
 
     def suggest_configs(self, metafeatures: pd.Series, n: int, random_state: int | None = None) -> list[Suggestion]:
         """`n` diverse configurations for a dataset described by `metafeatures` (see :meth:`describe`)."""
         picks, _ = self._rank(metafeatures, n, pool_only=False, random_state=random_state)
-        return [Suggestion(self._typed(p.config if p.config is not None else self.configs_.loc[p.config_id].to_dict()),
-                           p.predicted, p.because) for p in picks]
+        return [
+            Suggestion(
+                self._typed(p.config if p.config is not None else self.configs_.loc[p.config_id].to_dict()),
+                p.predicted,
+                p.because,
+            )
+            for p in picks
+        ]
 
     def rank_pool(self, metafeatures: pd.Series, n: int) -> tuple[list[int], bool]:
         """(`n` pool config ids in the order this meta-model would try them, whether it fell back to
@@ -274,19 +327,33 @@ class MetaModel:
             (folder / name).write_text(text)
             files[name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
         document = {
-            "schema_version": SCHEMA_VERSION, "space": self.space, "method": self.method,
-            "members": self.members, "objective": self.objective, "random_state": self.random_state,
-            "features": self.features, "encoder_sha256": self.encoder_sha256_,
+            "schema_version": SCHEMA_VERSION,
+            "space": self.space,
+            "method": self.method,
+            "members": self.members,
+            "objective": self.objective,
+            "random_state": self.random_state,
+            "features": self.features,
+            "encoder_sha256": self.encoder_sha256_,
             "params": self.params_,
-            "scaling": {"columns": self.scaling_.columns, "low": self.scaling_.low.tolist(),
-                        "high": self.scaling_.high.tolist(), "fill": self.scaling_.fill.tolist(),
-                        "logged": [] if self.scaling_.logged is None else self.scaling_.logged.tolist()},
+            "scaling": {
+                "columns": self.scaling_.columns,
+                "low": self.scaling_.low.tolist(),
+                "high": self.scaling_.high.tolist(),
+                "fill": self.scaling_.fill.tolist(),
+                "logged": [] if self.scaling_.logged is None else self.scaling_.logged.tolist(),
+            },
             "reference": {"datasets": list(self.reference_.index), "values": self.reference_.to_numpy().tolist()},
-            "portfolio": self.portfolio_, "threshold": self.threshold_,
-            "configs": {"columns": list(self.configs_.columns), "ids": [int(i) for i in self.configs_.index],
-                        "values": self.configs_.to_numpy().tolist()},
+            "portfolio": self.portfolio_,
+            "threshold": self.threshold_,
+            "configs": {
+                "columns": list(self.configs_.columns),
+                "ids": [int(i) for i in self.configs_.index],
+                "values": self.configs_.to_numpy().tolist(),
+            },
             **state,
-            "files": files, "provenance": self.provenance_,
+            "files": files,
+            "provenance": self.provenance_,
         }
         document["document_sha256"] = _document_digest(document)
         (folder / "metamodel.json").write_text(json.dumps(document))
@@ -307,19 +374,32 @@ class MetaModel:
             version = document.get("schema_version") if isinstance(document, dict) else None
             raise DataError(f"{str(path)!r} has schema version {version!r}; this autometa reads {SCHEMA_VERSION}.")
         if document.get("document_sha256") != _document_digest(document):
-            raise DataError(f"{str(path)!r} does not match its own checksum (document_sha256): the file was changed "
-                            "after it was saved. Re-save or re-install the meta-model.")
+            raise DataError(
+                f"{str(path)!r} does not match its own checksum (document_sha256): the file was changed "
+                "after it was saved. Re-save or re-install the meta-model."
+            )
         if document["method"] not in METHODS:
-            raise DataError(f"{str(path)!r} holds a {document['method']!r} meta-model; this autometa knows "
-                            f"{list(METHODS)}.")
-        model = cls(document["space"], document["method"], members=document["members"],
-                    objective=document.get("objective", "regression"), features=document.get("features", "handcrafted"),
-                    random_state=document["random_state"])
+            raise DataError(
+                f"{str(path)!r} holds a {document['method']!r} meta-model; this autometa knows {list(METHODS)}."
+            )
+        model = cls(
+            document["space"],
+            document["method"],
+            members=document["members"],
+            objective=document.get("objective", "regression"),
+            features=document.get("features", "handcrafted"),
+            random_state=document["random_state"],
+        )
         model.encoder_sha256_ = document.get("encoder_sha256")
         model.space_ = get_space(document["space"]).with_ranges(document["params"])
         scaling = document["scaling"]
-        model.scaling_ = Scaling(scaling["columns"], np.array(scaling["low"]), np.array(scaling["high"]),
-                                 np.array(scaling["fill"]), np.array(scaling["logged"], dtype=bool))
+        model.scaling_ = Scaling(
+            scaling["columns"],
+            np.array(scaling["low"]),
+            np.array(scaling["high"]),
+            np.array(scaling["fill"]),
+            np.array(scaling["logged"], dtype=bool),
+        )
         model.reference_ = pd.DataFrame(document["reference"]["values"], index=document["reference"]["datasets"])
         model.threshold_ = document["threshold"]
         configs = document["configs"]
@@ -329,8 +409,10 @@ class MetaModel:
         for name, digest in document["files"].items():
             data = (folder / name).read_bytes() if (folder / name).is_file() else b""
             if hashlib.sha256(data).hexdigest() != digest:
-                raise DataError(f"{str(folder / name)!r} does not match the checksum in metamodel.json: "
-                                "the file is missing, truncated or was changed. Re-save or re-install the meta-model.")
+                raise DataError(
+                    f"{str(folder / name)!r} does not match the checksum in metamodel.json: "
+                    "the file is missing, truncated or was changed. Re-save or re-install the meta-model."
+                )
             texts[name] = data.decode()
         settings = model._settings()
         model.fallback_ = Portfolio.from_json(document, {}, settings, model.space_)

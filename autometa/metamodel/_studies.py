@@ -52,8 +52,10 @@ def study_rows(source: StudySource, space) -> tuple[pd.DataFrame, pd.Series]:
     except KeyError as error:
         raise DataError(f"No study named {source.study_name!r} in {source.storage!r}.") from error
     if len(study.directions) != 1:
-        raise DataError(f"Study {source.study_name!r} has {len(study.directions)} objectives; "
-                        "autometa learns from single-objective studies only.")
+        raise DataError(
+            f"Study {source.study_name!r} has {len(study.directions)} objectives; "
+            "autometa learns from single-objective studies only."
+        )
     sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
     configs, scores = [], []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -72,15 +74,16 @@ def study_rows(source: StudySource, space) -> tuple[pd.DataFrame, pd.Series]:
         configs.append(config)
         scores.append(sign * float(trial.value))
     if len(configs) < MIN_TRIALS:
-        raise DataError(f"Study {source.study_name!r} has {len(configs)} completed trials; "
-                        f"at least {MIN_TRIALS} are needed to learn from it.")
+        raise DataError(
+            f"Study {source.study_name!r} has {len(configs)} completed trials; "
+            f"at least {MIN_TRIALS} are needed to learn from it."
+        )
     return pd.DataFrame(configs), pd.Series(scores)
 
 
 def metadata_from_studies(studies: Sequence[Any], space: str, first_id: int = FIRST_STUDY_CONFIG_ID) -> MetaData:
     """Sparse meta-data of finished Optuna studies, one dataset per study (named ``study:<name>``)."""
     import metafeatures
-
     from autometa.datasets import load_dataset
     from autometa.spaces import get_space
 
@@ -92,8 +95,10 @@ def metadata_from_studies(studies: Sequence[Any], space: str, first_id: int = FI
         configs, scores = study_rows(source, search_space)
         data = load_dataset(source.dataset, target=source.target)
         if data.task not in search_space.tasks:
-            raise DataError(f"Study {source.study_name!r} ran on a {data.task} dataset; space {space!r} "
-                            f"supports {list(search_space.tasks)}.")
+            raise DataError(
+                f"Study {source.study_name!r} ran on a {data.task} dataset; space {space!r} "
+                f"supports {list(search_space.tasks)}."
+            )
         ids = list(range(next_id, next_id + len(configs)))
         next_id += len(configs)
         config_frames.append(configs.set_axis(ids))

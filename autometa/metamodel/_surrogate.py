@@ -24,8 +24,15 @@ import pandas as pd
 from autometa.metamodel._data import MetaData
 
 SURROGATE_PARAMS = {
-    "n_estimators": 300, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
-    "colsample_bytree": 0.5, "subsample": 0.8, "subsample_freq": 1, "n_jobs": 1, "verbosity": -1,
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "colsample_bytree": 0.5,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "n_jobs": 1,
+    "verbosity": -1,
 }
 
 
@@ -57,7 +64,9 @@ class Surrogate:
         rng = np.random.default_rng(self.random_state)
         self.models = []
         for member in range(self.members):
-            drawn = rng.choice(len(values), size=len(values), replace=True) if self.members > 1 else np.arange(len(values))
+            drawn = (
+                rng.choice(len(values), size=len(values), replace=True) if self.members > 1 else np.arange(len(values))
+            )
             X = np.vstack([np.hstack([np.repeat(mf[i][None, :], rows[i].size, axis=0), units[rows[i]]]) for i in drawn])
             y = np.concatenate([values[i, rows[i]] for i in drawn])
             settings = {**SURROGATE_PARAMS, "random_state": self.random_state + member}
@@ -66,7 +75,8 @@ class Surrogate:
             else:
                 grades = np.rint(y * (RANK_GRADES - 1)).astype(int)
                 model = lightgbm.LGBMRanker(**settings, label_gain=list(range(RANK_GRADES))).fit(
-                    X, grades, group=[rows[i].size for i in drawn])
+                    X, grades, group=[rows[i].size for i in drawn]
+                )
             self.models.append(model)
         return self
 

@@ -33,14 +33,21 @@ class Candidate:
     objective: str = "regression"
 
     def fit(self, train: MetaData, space) -> MetaModel:
-        return MetaModel(space.name, self.method, members=self.members, objective=self.objective,
-                         features=self.features).fit(train, space)
+        return MetaModel(
+            space.name, self.method, members=self.members, objective=self.objective, features=self.features
+        ).fit(train, space)
 
 
 # The candidates of the shipped validation (benchmarks/metamodel_validation.py).
-CANDIDATES = {"defaults": Candidate("defaults"), "portfolio": Candidate("portfolio"), "knn": Candidate("knn"),
-              "knn_portfolio": Candidate("knn_portfolio"), "surrogate": Candidate("surrogate"),
-              "surrogate_rank": Candidate("surrogate", objective="rank"), "hybrid": Candidate("hybrid")}
+CANDIDATES = {
+    "defaults": Candidate("defaults"),
+    "portfolio": Candidate("portfolio"),
+    "knn": Candidate("knn"),
+    "knn_portfolio": Candidate("knn_portfolio"),
+    "surrogate": Candidate("surrogate"),
+    "surrogate_rank": Candidate("surrogate", objective="rank"),
+    "hybrid": Candidate("hybrid"),
+}
 
 
 def expected_random_best_of(regret: np.ndarray, k: int) -> float:
@@ -53,13 +60,21 @@ def expected_random_best_of(regret: np.ndarray, k: int) -> float:
         return float(ordered[0])
     # P(the minimum is the i-th smallest) = C(n-1-i, k-1) / C(n, k), in logs.
     i = np.arange(n - k + 1)
-    log_weights = (gammaln(n - i) - gammaln(k) - gammaln(n - i - k + 1)) - (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+    log_weights = (gammaln(n - i) - gammaln(k) - gammaln(n - i - k + 1)) - (
+        gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+    )
     return float(np.dot(np.exp(log_weights), ordered[: n - k + 1]))
 
 
-def leave_group_out(metadata: MetaData, space, candidates: dict[str, Candidate] | None = None,
-                    budgets: Sequence[int] = (1, 5), folds: int | None = None,
-                    fold_features: pd.DataFrame | None = None, seed: int = 0) -> pd.DataFrame:
+def leave_group_out(
+    metadata: MetaData,
+    space,
+    candidates: dict[str, Candidate] | None = None,
+    budgets: Sequence[int] = (1, 5),
+    folds: int | None = None,
+    fold_features: pd.DataFrame | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """One row per (held-out dataset, candidate) with ``regret@k`` for each budget k, the held-out
     dataset's distance to its nearest training dataset (``nearest_distance``), whether it lies
     beyond the threshold of the meta-models' guard on this training set (``beyond_threshold``),
@@ -78,8 +93,9 @@ def leave_group_out(metadata: MetaData, space, candidates: dict[str, Candidate] 
     for fold, held_out in enumerate(group_folds(metadata, folds, seed)):
         seen = metadata
         if fold_features is not None:
-            seen = dataclasses.replace(metadata, metafeatures=metadata.metafeatures.join(
-                fold_features.loc[fold].reindex(metadata.datasets)))
+            seen = dataclasses.replace(
+                metadata, metafeatures=metadata.metafeatures.join(fold_features.loc[fold].reindex(metadata.datasets))
+            )
         train = seen.subset([d for d in metadata.datasets if d not in set(held_out)])
         fitted = {name: candidate.fit(train, space) for name, candidate in candidates.items()}
         own = metadata.metafeatures.loc[train.datasets]
@@ -89,13 +105,29 @@ def leave_group_out(metadata: MetaData, space, candidates: dict[str, Candidate] 
         for dataset in held_out:
             pool_regret = regret.loc[dataset]
             query = scaling.transform(metadata.metafeatures.loc[[dataset]])[0]
-            base = {"dataset": dataset, "task": metadata.tasks.loc[dataset], "fold": fold,
-                    "nearest_distance": float(l1_distances(query, reference).min())}
+            base = {
+                "dataset": dataset,
+                "task": metadata.tasks.loc[dataset],
+                "fold": fold,
+                "nearest_distance": float(l1_distances(query, reference).min()),
+            }
             base["beyond_threshold"] = base["nearest_distance"] > threshold
             for name, model in fitted.items():
                 picks, fell_back = model.rank_pool(seen.metafeatures.loc[dataset], max(budgets))
-                rows.append({**base, "method": name, "fell_back": fell_back,
-                             **{f"regret@{k}": float(pool_regret.loc[picks[:k]].min()) for k in budgets}})
-            rows.append({**base, "method": "random", "fell_back": False,
-                         **{f"regret@{k}": expected_random_best_of(pool_regret.to_numpy(), k) for k in budgets}})
+                rows.append(
+                    {
+                        **base,
+                        "method": name,
+                        "fell_back": fell_back,
+                        **{f"regret@{k}": float(pool_regret.loc[picks[:k]].min()) for k in budgets},
+                    }
+                )
+            rows.append(
+                {
+                    **base,
+                    "method": "random",
+                    "fell_back": False,
+                    **{f"regret@{k}": expected_random_best_of(pool_regret.to_numpy(), k) for k in budgets},
+                }
+            )
     return pd.DataFrame(rows)

@@ -43,8 +43,16 @@ def test_discrete_dataset2vec_methods_read_their_fold_features(metadata):
     renamed = data.metafeatures.rename(columns=lambda c: f"d2v.{c}")
     fold_features = pd.concat({i: renamed for i in range(len(held))}, names=["fold", "dataset"])
     methods = ["autometa", "autometa-d2v", "autometa-both", "autometa-d2v+tpe", "autometa+tpe"]
-    curves, errors = run_discrete(data, params, methods=methods, budget=6, seeds=1, folds=4,
-                                  autometa_method="knn_portfolio", fold_features=fold_features)
+    curves, errors = run_discrete(
+        data,
+        params,
+        methods=methods,
+        budget=6,
+        seeds=1,
+        folds=4,
+        autometa_method="knn_portfolio",
+        fold_features=fold_features,
+    )
     assert errors.empty
     by = curves.set_index(["dataset", "seed", "budget", "method"])["regret"].unstack("method")
     pd.testing.assert_series_equal(by["autometa"], by["autometa-d2v"], check_names=False)
@@ -53,8 +61,16 @@ def test_discrete_dataset2vec_methods_read_their_fold_features(metadata):
     # Scrambled embeddings in one fold change that fold's held-out choices only there.
     scrambled = fold_features.copy()
     scrambled.loc[0] = np.random.default_rng(0).permutation(scrambled.loc[0].to_numpy())
-    other, _ = run_discrete(data, params, methods=["autometa-d2v"], budget=6, seeds=1, folds=4,
-                            autometa_method="knn_portfolio", fold_features=scrambled)
+    other, _ = run_discrete(
+        data,
+        params,
+        methods=["autometa-d2v"],
+        budget=6,
+        seeds=1,
+        folds=4,
+        autometa_method="knn_portfolio",
+        fold_features=scrambled,
+    )
     other = other.set_index(["dataset", "seed", "budget"])["regret"]
     outside = [d for d in data.datasets if d not in held[0]]
     pd.testing.assert_series_equal(other.loc[outside], by["autometa-d2v"].loc[outside], check_names=False)
@@ -78,9 +94,15 @@ def test_flaml_zero_shot_peer(metadata, corpus_path):
 
 def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path):
     _, _, kb_folder = metadata
-    curves, errors = run_live([corpus_path / "iris.tsv.gz"], methods=["random", "tpe", "defaults", "autometa+tpe"],
-                              budget=4, seeds=1, knowledge_base=KnowledgeBase(kb_folder), members=2,
-                              autometa_method="knn")
+    curves, errors = run_live(
+        [corpus_path / "iris.tsv.gz"],
+        methods=["random", "tpe", "defaults", "autometa+tpe"],
+        budget=4,
+        seeds=1,
+        knowledge_base=KnowledgeBase(kb_folder),
+        members=2,
+        autometa_method="knn",
+    )
     assert len(errors) == 0 and set(curves["method"]) == {"random", "tpe", "defaults", "autometa+tpe"}
     assert curves.groupby("method")["budget"].max().eq(4).all()
     assert curves[curves["budget"] == 4]["regret"].min() == pytest.approx(0.0)  # someone found the run's best
@@ -102,22 +124,55 @@ def test_live_dataset2vec_methods_load_the_encoder_once(metadata, corpus_path, t
     real = encoder_module.load_encoder
     monkeypatch.setattr(encoder_module, "load_encoder", lambda *a, **k: loads.append(a) or real(*a, **k))
     methods = ["autometa-d2v", "autometa-both"]
-    curves, errors = run_live([corpus_path / "haberman.tsv.gz", corpus_path / "tae.tsv.gz"], methods=methods,
-                              budget=3, seeds=2, knowledge_base=KnowledgeBase(kb), members=2, autometa_method="knn")
+    curves, errors = run_live(
+        [corpus_path / "haberman.tsv.gz", corpus_path / "tae.tsv.gz"],
+        methods=methods,
+        budget=3,
+        seeds=2,
+        knowledge_base=KnowledgeBase(kb),
+        members=2,
+        autometa_method="knn",
+    )
     assert len(errors) == 0 and set(curves["method"]) == set(methods)
     assert len(curves) == 2 * 2 * 2 * 3 and curves["regret"].between(0, 1).all()
     assert len(loads) == 1  # one encoder for 2 datasets x 2 methods x 2 seeds
     # a dataset of the knowledge base was seen by the shipped encoder: reported, not run
-    _, errors = run_live([corpus_path / "iris.tsv.gz"], methods=["autometa-d2v"], budget=2,
-                         knowledge_base=KnowledgeBase(kb), members=2, autometa_method="knn")
+    _, errors = run_live(
+        [corpus_path / "iris.tsv.gz"],
+        methods=["autometa-d2v"],
+        budget=2,
+        knowledge_base=KnowledgeBase(kb),
+        members=2,
+        autometa_method="knn",
+    )
     assert errors["method"].tolist() == ["autometa-d2v"]
 
 
 def test_benchmark_cli_writes_csv_markdown_and_figures(metadata, tmp_path, capsys):
     _, _, kb_folder = metadata
-    code = main(["benchmark", "--location", str(kb_folder), "--methods", "random", "tpe", "knn", "autometa",
-                 "--budget", "5", "--seeds", "2", "--folds", "4", "--members", "2", "--out", str(tmp_path),
-                 "--quiet"])
+    code = main(
+        [
+            "benchmark",
+            "--location",
+            str(kb_folder),
+            "--methods",
+            "random",
+            "tpe",
+            "knn",
+            "autometa",
+            "--budget",
+            "5",
+            "--seeds",
+            "2",
+            "--folds",
+            "4",
+            "--members",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     summary = (tmp_path / "benchmark_discrete_lightgbm.md").read_text()
     assert "Average rank" in summary and "Speed-up over cold TPE" in summary
@@ -162,8 +217,22 @@ def test_benchmark_bad_requests(metadata, capsys):
 
 def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
     _, _, kb_folder = metadata
-    common = ["benchmark", "--location", str(kb_folder), "--budget", "5", "--seeds", "2", "--folds", "4",
-              "--members", "2", "--out", str(tmp_path), "--quiet"]
+    common = [
+        "benchmark",
+        "--location",
+        str(kb_folder),
+        "--budget",
+        "5",
+        "--seeds",
+        "2",
+        "--folds",
+        "4",
+        "--members",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
     assert main([*common, "--methods", "random", "knn", "autometa", "--prefix", "both"]) == 0
     assert main([*common, "--methods", "random", "knn", "--prefix", "merged"]) == 0
     assert main([*common, "--methods", "autometa", "--prefix", "merged", "--merge"]) == 0
@@ -173,9 +242,9 @@ def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
     summary = (tmp_path / "merged.md").read_text()
     assert summary.count("\n- `autometa ") == 2
     # The tables (ties included) are those of the single run: both summarize the same CSV.
-    tables = summary[summary.index("\n## "):]
+    tables = summary[summary.index("\n## ") :]
     both = (tmp_path / "both.md").read_text()
-    assert tables == both[both.index("\n## "):]
+    assert tables == both[both.index("\n## ") :]
     # a different protocol cannot be merged
     other_budget = [a if a != "5" else "4" for a in common]
     assert main([*other_budget, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2

@@ -16,20 +16,30 @@ def test_best_so_far_regret():
 
 
 def test_average_rank_with_ties():
-    curves = pd.DataFrame({
-        "dataset": ["d1"] * 3 + ["d2"] * 3, "seed": 0, "budget": 1,
-        "method": ["a", "b", "c"] * 2, "regret": [0.1, 0.1, 0.5, 0.0, 0.2, 0.3],
-    })
+    curves = pd.DataFrame(
+        {
+            "dataset": ["d1"] * 3 + ["d2"] * 3,
+            "seed": 0,
+            "budget": 1,
+            "method": ["a", "b", "c"] * 2,
+            "regret": [0.1, 0.1, 0.5, 0.0, 0.2, 0.3],
+        }
+    )
     # d1: a and b tie for ranks 1-2 -> 1.5 each, c 3; d2: a 1, b 2, c 3
     ranks = average_rank(curves)
     assert ranks.loc[1].to_dict() == {"a": 1.25, "b": 1.75, "c": 3.0}
 
 
 def test_win_tie_loss():
-    curves = pd.DataFrame({
-        "dataset": ["d1", "d1", "d2", "d2", "d3", "d3"], "seed": 0, "budget": 5,
-        "method": ["ours", "tpe"] * 3, "regret": [0.1, 0.2, 0.3, 0.3, 0.5, 0.4],
-    })
+    curves = pd.DataFrame(
+        {
+            "dataset": ["d1", "d1", "d2", "d2", "d3", "d3"],
+            "seed": 0,
+            "budget": 5,
+            "method": ["ours", "tpe"] * 3,
+            "regret": [0.1, 0.2, 0.3, 0.3, 0.5, 0.4],
+        }
+    )
     assert win_tie_loss(curves, "ours", "tpe", 5) == (1, 1, 1)
 
 

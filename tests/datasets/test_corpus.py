@@ -18,9 +18,16 @@ def test_load_corpus_filters_caps_and_annotates(corpus_path):
 def test_known_near_duplicates_share_a_group(corpus_path):
     groups = corpus_groups(corpus_path)
     assert len(groups) == 280
-    for names in [("pima", "diabetes"), ("breast", "breast_w"), ("crx", "credit_a", "buggyCrx"),
-                  ("german", "credit_g"), ("heart_c", "cleve"), ("195_auto_price", "207_autoPrice"),
-                  ("house_votes_84", "vote"), ("glass", "prnn_fglass")]:
+    for names in [
+        ("pima", "diabetes"),
+        ("breast", "breast_w"),
+        ("crx", "credit_a", "buggyCrx"),
+        ("german", "credit_g"),
+        ("heart_c", "cleve"),
+        ("195_auto_price", "207_autoPrice"),
+        ("house_votes_84", "vote"),
+        ("glass", "prnn_fglass"),
+    ]:
         assert len({groups[n] for n in names}) == 1, names
     assert groups["pima"] != groups["iris"]
     sizes = pd.Series(groups).value_counts()

@@ -16,13 +16,15 @@ def test_arrays_are_typed_and_task_inferred():
 
 
 def test_strings_bools_and_mixed_objects_become_categorical():
-    X = pd.DataFrame({
-        "num": [1.5, 2.5, 3.5, 4.5],
-        "text": ["a", "b", None, "a"],
-        "flag": [True, False, True, True],
-        "mixed": [1, "x", 2.0, "x"],
-        "when": pd.to_datetime(["2020-01-01", "2021-01-01", None, "2022-01-01"]),
-    })
+    X = pd.DataFrame(
+        {
+            "num": [1.5, 2.5, 3.5, 4.5],
+            "text": ["a", "b", None, "a"],
+            "flag": [True, False, True, True],
+            "mixed": [1, "x", 2.0, "x"],
+            "when": pd.to_datetime(["2020-01-01", "2021-01-01", None, "2022-01-01"]),
+        }
+    )
     d = load_dataset((X, ["u", "v", "w", "u"]))
     assert d.task == "multiclass" and d.n_classes == 3
     assert set(d.categorical) == {"text", "flag", "mixed"}
@@ -33,8 +35,12 @@ def test_strings_bools_and_mixed_objects_become_categorical():
 
 @pytest.mark.parametrize(
     ("y", "task"),
-    [([0.5, 1.25, 2.0, 3.5], "regression"), (list(range(30)) * 2, "regression"),
-     ([1, 2, 3, 1], "multiclass"), (["yes", "no", "no", "yes"], "binary")],
+    [
+        ([0.5, 1.25, 2.0, 3.5], "regression"),
+        (list(range(30)) * 2, "regression"),
+        ([1, 2, 3, 1], "multiclass"),
+        (["yes", "no", "no", "yes"], "binary"),
+    ],
 )
 def test_task_inference(y, task):
     X = np.arange(len(y) * 2, dtype=float).reshape(len(y), 2)

@@ -8,10 +8,13 @@ from autometa import DataError, SourceNotFoundError, load_dataset
 @pytest.fixture
 def frame():
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "a": rng.normal(size=40), "b": rng.choice(["x", "y", "z"], size=40),
-        "label": rng.choice(["pos", "neg"], size=40),
-    })
+    return pd.DataFrame(
+        {
+            "a": rng.normal(size=40),
+            "b": rng.choice(["x", "y", "z"], size=40),
+            "label": rng.choice(["pos", "neg"], size=40),
+        }
+    )
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet"])

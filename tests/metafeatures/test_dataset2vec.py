@@ -17,8 +17,13 @@ from metafeatures._d2v_input import MAX_TARGETS, REGRESSION_BINS, encode_table
 
 def test_encoding_scales_features_and_encodes_targets():
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"a": rng.normal(50, 10, 300), "b": pd.Categorical(rng.choice(["x", "y", "z"], 300)),
-                      "c": np.where(rng.random(300) < 0.2, np.nan, rng.random(300))})
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(50, 10, 300),
+            "b": pd.Categorical(rng.choice(["x", "y", "z"], 300)),
+            "c": np.where(rng.random(300) < 0.2, np.nan, rng.random(300)),
+        }
+    )
     table = encode_table(X, pd.Series(rng.choice(list("abcdefghijkl"), 300)))
     assert table.x.dtype == np.float32 and table.x.shape == (300, 1 + 3 + 1)
     assert table.x.min() >= 0 and table.x.max() <= 1 and not np.isnan(table.x).any()
@@ -63,9 +68,13 @@ def tiny_encoder():
     torch.set_num_threads(1)
     datasets = {f"d{kind}_{i}": _family(kind, 10 * kind + i) for kind in range(4) for i in range(3)}
     groups = {name: name.split("_")[0] for name in datasets}  # copies of one kind are near-duplicates
-    encoder = Dataset2Vec(Architecture(width=8, blocks=1, layers=1, g_layers=1, rows=32, features=4),
-                          Training(steps_per_epoch=100, max_epochs=3, patience=3, batch_pairs=8, validation_share=0.5),
-                          subsamples=4, device="cpu", random_state=0)
+    encoder = Dataset2Vec(
+        Architecture(width=8, blocks=1, layers=1, g_layers=1, rows=32, features=4),
+        Training(steps_per_epoch=100, max_epochs=3, patience=3, batch_pairs=8, validation_share=0.5),
+        subsamples=4,
+        device="cpu",
+        random_state=0,
+    )
     return encoder.fit(datasets, groups), datasets, groups
 
 
@@ -158,7 +167,7 @@ def test_everything_else_works_without_torch(corpus_path):
                     raise ImportError("blocked: " + name)
         sys.meta_path.insert(0, Block())
         import metafeatures, autometa
-        suggestions = autometa.suggest({str(corpus_path / 'credit_g.tsv.gz')!r}, n=2)
+        suggestions = autometa.suggest({str(corpus_path / "credit_g.tsv.gz")!r}, n=2)
         assert len(suggestions) == 2, suggestions
         try:
             metafeatures.Dataset2Vec

@@ -16,10 +16,23 @@ def tiny():
 def test_general(tiny):
     v = metafeatures.extract(*tiny, groups="general")
     expected = {
-        "nr_inst": 4, "nr_attr": 2, "nr_num": 1, "nr_cat": 1, "nr_bin": 1,  # "c" has 2 levels
-        "attr_to_inst": 0.5, "inst_to_attr": 2, "cat_share": 0.5, "missing_share": 0,
-        "nr_class": 2, "class_ent": 1.0, "class_ent_norm": 1.0, "majority_share": 0.5,
-        "imbalance_ratio": 1.0, "freq_class.mean": 0.5, "freq_class.sd": 0.0, "cat_levels.max": 2,
+        "nr_inst": 4,
+        "nr_attr": 2,
+        "nr_num": 1,
+        "nr_cat": 1,
+        "nr_bin": 1,  # "c" has 2 levels
+        "attr_to_inst": 0.5,
+        "inst_to_attr": 2,
+        "cat_share": 0.5,
+        "missing_share": 0,
+        "nr_class": 2,
+        "class_ent": 1.0,
+        "class_ent_norm": 1.0,
+        "majority_share": 0.5,
+        "imbalance_ratio": 1.0,
+        "freq_class.mean": 0.5,
+        "freq_class.sd": 0.0,
+        "cat_levels.max": 2,
     }
     for name, value in expected.items():
         assert v[name] == pytest.approx(value), name

@@ -25,7 +25,9 @@ def messy_tables(draw):
     for j in range(n_cols):
         kind = draw(st.sampled_from(["float", "int", "text", "mixed", "bool", "nan", "constant"]))
         if kind == "float":
-            values = draw(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=n_rows, max_size=n_rows))
+            values = draw(
+                st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=n_rows, max_size=n_rows)
+            )
         elif kind == "int":
             values = draw(st.lists(st.integers(-3, 3), min_size=n_rows, max_size=n_rows))
         elif kind == "text":

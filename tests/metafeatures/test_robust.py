@@ -12,14 +12,16 @@ from metafeatures import MetafeatureInputError
 def test_messy_columns_give_nan_with_reasons_not_errors():
     rng = np.random.default_rng(0)
     n = 60
-    X = pd.DataFrame({
-        "all_nan": np.full(n, np.nan),
-        "constant": np.ones(n),
-        "with_inf": np.where(rng.random(n) < 0.1, np.inf, rng.normal(size=n)),
-        "text": rng.choice(["a", "b", None], size=n),
-        "mixed": [1, "x"] * (n // 2),
-        "flag": rng.random(n) < 0.5,
-    })
+    X = pd.DataFrame(
+        {
+            "all_nan": np.full(n, np.nan),
+            "constant": np.ones(n),
+            "with_inf": np.where(rng.random(n) < 0.1, np.inf, rng.normal(size=n)),
+            "text": rng.choice(["a", "b", None], size=n),
+            "mixed": [1, "x"] * (n // 2),
+            "flag": rng.random(n) < 0.5,
+        }
+    )
     result = metafeatures.extract_all(X, rng.choice(["u", "v"], size=n))
     values = result.values
     assert list(values.index) == metafeatures.list_metafeatures()

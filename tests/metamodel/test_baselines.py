@@ -9,9 +9,9 @@ import pytest
 from autometa.groups import group_folds
 from autometa.metamodel import (
     MetaData,
-    greedy_best_of,
     Scaling,
     expected_random_best_of,
+    greedy_best_of,
     greedy_portfolio,
     l1_distances,
     leave_group_out,
@@ -42,8 +42,14 @@ def test_normalized_scores_and_regret(tiny):
 
 def test_flat_dataset_is_all_best():
     scores = pd.DataFrame({0: [0.7], 1: [0.7]}, index=["flat"])
-    md = MetaData("toy", scores, pd.DataFrame(), pd.DataFrame(index=["flat"]), pd.Series({"flat": "g"}),
-                  pd.Series({"flat": "binary"}))
+    md = MetaData(
+        "toy",
+        scores,
+        pd.DataFrame(),
+        pd.DataFrame(index=["flat"]),
+        pd.Series({"flat": "g"}),
+        pd.Series({"flat": "binary"}),
+    )
     assert md.normalized().loc["flat"].tolist() == [1.0, 1.0]
 
 

@@ -33,8 +33,21 @@ def test_suggest_errors(corpus_path, saved_model, capsys, tmp_path):
 def test_tune_warm_started_and_resumed(corpus_path, saved_model, tmp_path, capsys):
     storage = f"sqlite:///{tmp_path / 'tune.db'}"
     out = tmp_path / "best.json"
-    argv = ["tune", str(corpus_path / "diabetes.tsv.gz"), "--trials", "4", "--metamodel", saved_model,
-            "--storage", storage, "--out", str(out), "--quiet", "--max-rows", "400"]
+    argv = [
+        "tune",
+        str(corpus_path / "diabetes.tsv.gz"),
+        "--trials",
+        "4",
+        "--metamodel",
+        saved_model,
+        "--storage",
+        storage,
+        "--out",
+        str(out),
+        "--quiet",
+        "--max-rows",
+        "400",
+    ]
     assert main(argv) == 0
     first = json.loads(out.read_text())
     assert first["trials"] == 4 and first["warm_started"] and 0.5 < first["best_score"] <= 1
@@ -52,8 +65,9 @@ def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata,
     surrogate = str(MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "surrogate"))
     screened = []
     predict = MetaSampler.predict
-    monkeypatch.setattr(MetaSampler, "predict",
-                        lambda self, candidates: screened.append(len(candidates)) or predict(self, candidates))
+    monkeypatch.setattr(
+        MetaSampler, "predict", lambda self, candidates: screened.append(len(candidates)) or predict(self, candidates)
+    )
     kwargs = dict(trials=13, metamodel=saved_model, max_rows=300, progress=False)
     storage = f"sqlite:///{tmp_path / 'meta.db'}"
     meta = tune(corpus_path / "diabetes.tsv.gz", sampler="meta", sampler_metamodel=surrogate, storage=storage, **kwargs)
@@ -76,8 +90,8 @@ def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata,
 
 
 def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys):
-    from autometa.datasets import load_dataset
     from autometa._tune import _sampler_factory
+    from autometa.datasets import load_dataset
 
     dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
     assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "meta"  # shipped surrogate
@@ -94,7 +108,9 @@ def test_metamodel_fit_command(metadata, tmp_path, capsys):
     from autometa.knowledge import KnowledgeBase
 
     location = str(metadata_location(metadata))
-    assert main(["metamodel", "fit", "--location", location, "--method", "portfolio", "--out", str(tmp_path / "m")]) == 0
+    assert (
+        main(["metamodel", "fit", "--location", location, "--method", "portfolio", "--out", str(tmp_path / "m")]) == 0
+    )
     assert "portfolio meta-model for lightgbm fitted on 8 datasets" in capsys.readouterr().out
     assert MetaModel.load(tmp_path / "m").method == "portfolio"
     assert KnowledgeBase(location).manifest("lightgbm")["pool"]["size"] == 17

@@ -11,6 +11,7 @@ import autometa
 from autometa import DataError
 from autometa.metamodel import MetaModel
 
+
 @pytest.mark.parametrize("method", ["knn", "knn_portfolio", "portfolio", "surrogate"])
 def test_fit_save_load_round_trip(metadata, method, tmp_path, corpus_path):
     data, params, _ = metadata
@@ -85,8 +86,12 @@ def test_shipped_sampler_surrogate_is_the_benchmarked_one():
     from autometa._suggest import default_sampler_path
 
     model = MetaModel.load(default_sampler_path("lightgbm"))  # checks the JSON and every model file
-    assert (model.method, model.members, model.objective, model.features) == ("surrogate", 4, "regression",
-                                                                             "handcrafted")
+    assert (model.method, model.members, model.objective, model.features) == (
+        "surrogate",
+        4,
+        "regression",
+        "handcrafted",
+    )
     assert len(model.surrogate_.models) == 4 and model.provenance_["datasets"] == 280
     assert not (default_sampler_path("hist_gradient_boosting") / "metamodel.json").exists()
 
@@ -153,10 +158,15 @@ def test_same_inputs_same_suggestions_across_processes(metadata, tmp_path, corpu
 
     data, params, _ = metadata
     folder = MetaModel("lightgbm", "surrogate", members=2).fit(data, params).save(tmp_path / "mm")
-    code = ("import json, autometa; s = autometa.suggest(%r, metamodel=%r, n=3, random_state=7); "
-            "print(json.dumps([x.params for x in s], sort_keys=True))") % (str(corpus_path / "diabetes.tsv.gz"), str(folder))
-    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-               for _ in range(2)}
+    data_path, folder_path = str(corpus_path / "diabetes.tsv.gz"), str(folder)
+    code = (
+        f"import json, autometa; s = autometa.suggest({data_path!r}, metamodel={folder_path!r}, n=3, random_state=7); "
+        "print(json.dumps([x.params for x in s], sort_keys=True))"
+    )
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }
     assert len(outputs) == 1 and json.loads(outputs.pop())
 
 
@@ -190,7 +200,6 @@ def test_every_dataset_source(metadata, corpus_path, openml_cache):
 
 def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, corpus_path):
     import metafeatures
-
     from autometa.metamodel._methods import NEIGHBOURS
 
     data, params, _ = metadata

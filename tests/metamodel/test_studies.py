@@ -3,10 +3,9 @@
 import optuna
 import pytest
 
-from autometa import DataError
+from autometa import DataError, tune
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import MetaModel, StudySource, metadata_from_studies
-from autometa import tune
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +26,17 @@ def test_studies_become_sparse_metadata(finished_study):
     assert normalized.max() == 1.0 and normalized.min() == 0.0
     best_id = normalized.idxmax()
     assert extra.configs.loc[best_id].to_dict() == pytest.approx(
-        {k: v for k, v in result["best_params"].items() if k in extra.configs.columns})
+        {k: v for k, v in result["best_params"].items() if k in extra.configs.columns}
+    )
 
 
 @pytest.mark.parametrize("method", ["knn", "knn_portfolio", "surrogate"])
 def test_metamodel_learns_from_a_study(metadata, finished_study, method):
     _, _, kb_folder = metadata
     url, name, path, result = finished_study
-    model = MetaModel.from_knowledge_base(KnowledgeBase(kb_folder), "lightgbm", method, members=2,
-                                          studies=[StudySource(url, name, path)])
+    model = MetaModel.from_knowledge_base(
+        KnowledgeBase(kb_folder), "lightgbm", method, members=2, studies=[StudySource(url, name, path)]
+    )
     assert f"study:{name}" in model.reference_.index
     assert model.provenance_["knowledge_base"]["studies"] == [f"study:{name}"]
     assert len(model.portfolio_) > 0 and all(c < 1_000_000 for c in model.portfolio_)
@@ -48,7 +49,6 @@ def test_metamodel_learns_from_a_study(metadata, finished_study, method):
 
 def model_metafeatures(path):
     import metafeatures
-
     from autometa.datasets import load_dataset
 
     return metafeatures.extract(load_dataset(path), random_state=0)

@@ -8,7 +8,6 @@ from autometa import DataError
 from autometa.optuna import map_params, warm_start
 
 
-
 @pytest.fixture
 def model(metadata):
     from autometa.metamodel import MetaModel
@@ -59,8 +58,12 @@ def test_warm_start_enqueues_first_trials(corpus_path, model, sampler):
 def test_no_shared_parameter_is_a_clear_error(corpus_path, model):
     study = optuna.create_study()
     with pytest.raises(DataError, match="shares no parameter"):
-        warm_start(study, _dataset(corpus_path), distributions={"C": optuna.distributions.FloatDistribution(0.1, 10)},
-                   metamodel=model)
+        warm_start(
+            study,
+            _dataset(corpus_path),
+            distributions={"C": optuna.distributions.FloatDistribution(0.1, 10)},
+            metamodel=model,
+        )
 
 
 def test_meta_sampler_screens_base_candidates(metadata, corpus_path):
