@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from autometa.exceptions import DataError
 
-_SHIPPED_FOLDERS = {"suggest": "metamodel", "sampler": "sampler"}
-
-
-def shipped_metamodel_path(space: str, role: str = "suggest") -> Path:
-    """The meta-model shipped for `space`: the one `suggest` and `warm_start` use (role
-    "suggest"), or the surrogate :class:`autometa.optuna.MetaSampler` uses (role "sampler"; only
-    where the benchmark showed it helps, see the README)."""
-    if role not in _SHIPPED_FOLDERS:
-        raise ValueError(f"role must be one of {sorted(_SHIPPED_FOLDERS)}, got {role!r}.")
-    return Path(str(resources.files("autometa") / "data" / _SHIPPED_FOLDERS[role] / space))
-
-
-def default_metamodel_path(space: str) -> Path:
-    return shipped_metamodel_path(space, "suggest")
-
-
-def default_sampler_path(space: str) -> Path:
-    return shipped_metamodel_path(space, "sampler")
-
 
 def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
     """A MetaModel from "default" (shipped with the package for `role`: "suggest" or "sampler"),
     a folder, or a MetaModel."""
-    from autometa.metamodel import MetaModel
+    from autometa.metamodel import MetaModel, shipped_metamodel_path
 
     if isinstance(metamodel, MetaModel):
         model = metamodel

@@ -133,10 +133,14 @@ def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str,
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
     import optuna
 
-    from autometa._suggest import default_sampler_path, load_metamodel
+    from autometa._suggest import load_metamodel
+    from autometa.metamodel import shipped_metamodel_path
 
     if sampler == "auto":
-        shipped = metamodel not in (None, "default") or (default_sampler_path(space) / "metamodel.json").is_file()
+        shipped = (
+            metamodel not in (None, "default")
+            or (shipped_metamodel_path(space, "sampler") / "metamodel.json").is_file()
+        )
         sampler = "meta" if warm_start and shipped else "tpe"
     if sampler == "tpe":
 

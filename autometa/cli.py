@@ -76,17 +76,29 @@ def _cmd_metafeatures(args: argparse.Namespace) -> int:
 def _cmd_corpus_groups(args: argparse.Namespace) -> int:
     from autometa.corpus import groups_table
 
-    table = groups_table(_corpus_path(args.corpus))
+    table = groups_table(_corpus_path(args.corpus), args.rules)
     shared = table[table.group_size > 1]
     if args.format == "json":
-        print(json.dumps({g: sorted(t["name"]) for g, t in shared.groupby("group")}, indent=2))
+        print(json.dumps({g: dict(zip(t["name"], t["reasons"])) for g, t in shared.groupby("group")}, indent=2))
     else:
         print(
-            f"# {table.group.nunique()} groups over {len(table)} datasets; "
-            f"{shared.group.nunique()} groups hold near-duplicates:"
+            f"# {table.group.nunique()} groups over {len(table)} datasets (rules: {', '.join(args.rules)}); "
+            f"{shared.group.nunique()} groups hold more than one dataset, each held out as a whole:"
         )
         for group, members in shared.groupby("group", sort=False):
-            print(f"{group}  {', '.join(sorted(members['name']))}")
+            print(f"{group} ({len(members)} datasets)")
+            for name, reasons in zip(members["name"], members["reasons"]):
+                print(f"    {name}: {reasons}")
+    return 0
+
+
+def _cmd_kb_groups(args: argparse.Namespace) -> int:
+    from autometa.knowledge import default_location, write_groups
+
+    location = args.location or default_location()
+    document = write_groups(location, _corpus_path(args.corpus))
+    groups = {d["group"] for d in document["datasets"].values()}
+    print(f"groups of {len(document['datasets'])} datasets ({len(groups)} groups) written to {location}/groups.json")
     return 0
 
 
@@ -175,8 +187,7 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
 def _shipped_metamodel_line(space: str, role: str = "suggest") -> str:
     """What `suggest --space SPACE` (role "suggest") or the MetaSampler (role "sampler") uses by
     default: the shipped meta-model, its method and data ("" for no shipped sampler)."""
-    from autometa._suggest import shipped_metamodel_path
-    from autometa.metamodel import MetaModel
+    from autometa.metamodel import MetaModel, shipped_metamodel_path
 
     folder = shipped_metamodel_path(space, role)
     if not (folder / "metamodel.json").is_file():
@@ -311,6 +322,9 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         autometa_method=args.autometa_method,
         corpus=corpus,
         limit=args.limit,
+        task=args.task,
+        grouping=args.groups,
+        fold_seed=args.fold_seed,
         location=args.location,
         out=args.out,
         prefix=args.prefix,
@@ -324,9 +338,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
-    from autometa._suggest import default_metamodel_path
     from autometa.knowledge import KnowledgeBase
-    from autometa.metamodel import MetaModel
+    from autometa.metamodel import MetaModel, shipped_metamodel_path
 
     studies = []
     for words in args.study or []:
@@ -342,7 +355,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         studies=studies,
         features=args.features,
     )
-    folder = model.save(args.out or default_metamodel_path(args.space))
+    folder = model.save(args.out or shipped_metamodel_path(args.space))
     print(
         f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}"
     )
@@ -429,12 +442,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = commands.add_parser("corpus", help="work on a PMLB-layout corpus")
     corpus_commands = corpus.add_subparsers(dest="corpus_command", metavar="COMMAND", required=True)
-    command(
+    groups = command(
         corpus_commands,
         "groups",
-        "print the near-duplicate groups found by content",
+        "print the groups of datasets that every split holds out together, with the rule behind each",
         ["corpus", "format"],
         _cmd_corpus_groups,
+    )
+    groups.add_argument(
+        "--rules",
+        nargs="+",
+        choices=list(_group_rules()),
+        default=list(_group_rules()),
+        help="grouping rules (default: all of them: %(default)s)",
     )
     table = command(
         corpus_commands,
@@ -544,6 +564,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--target", help="live mode: target column of the dataset files")
     bench.add_argument("--limit", type=int, help="discrete mode: only the first N datasets (a quick look)")
+    bench.add_argument(
+        "--groups",
+        choices=["family", "near-duplicate"],
+        default="family",
+        help="what is held out together: name families, same targets and near-duplicates (default), or "
+        "near-duplicates only (the grouping of earlier reports)",
+    )
+    bench.add_argument("--fold-seed", type=int, default=0, help="which groups share a fold (default: %(default)s)")
+    bench.add_argument(
+        "--task",
+        choices=["binary", "multiclass", "classification", "regression"],
+        help="discrete mode: only datasets of this task kind (default: every dataset of the space)",
+    )
     bench.add_argument("--out", default="benchmark-results", help="report folder (default: %(default)s)")
     bench.add_argument("--prefix", help="file name prefix (default: benchmark_<mode>_<space>)")
     bench.add_argument(
@@ -601,6 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_kb_embeddings,
     )
     kbemb.add_argument("--encoder", default="default", help="encoder folder (default: the shipped one)")
+    command(
+        kb_commands,
+        "groups",
+        "write groups.json: which datasets every split holds out together (from the corpus)",
+        ["location", "corpus"],
+        _cmd_kb_groups,
+    )
 
     enc = command(
         commands,
@@ -618,6 +658,12 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
     enc.add_argument("--out", help="folder (default: the package's shipped encoder)")
     return parser
+
+
+def _group_rules() -> tuple[str, ...]:
+    from autometa.datasets import GROUP_RULES
+
+    return GROUP_RULES
 
 
 def _method_names() -> tuple[str, ...]:

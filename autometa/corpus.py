@@ -1,4 +1,4 @@
-"""Corpus-wide tables: metafeatures of every dataset, and the near-duplicate groups."""
+"""Corpus-wide tables: metafeatures of every dataset, and the groups held out together."""
 
 from __future__ import annotations
 
@@ -8,17 +8,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.datasets import corpus_groups, load_corpus, read_corpus_index
+from autometa.datasets import GROUP_RULES, corpus_grouping, load_corpus, read_corpus_index
 
 INFO_COLUMNS = ["group", "task", "openml_id", "fingerprint", "n_failed", "seconds"]
 
 
-def groups_table(path: str | Path) -> pd.DataFrame:
-    """One row per dataset: name, group, group size; sorted so that groups are contiguous."""
-    groups = corpus_groups(path)
-    table = pd.DataFrame({"name": list(groups), "group": list(groups.values())})
+def groups_table(path: str | Path, rules: Iterable[str] = GROUP_RULES) -> pd.DataFrame:
+    """One row per dataset: name, group, group size, near-duplicate group, and the rules that put
+    it in its group (``reasons``, ``; ``-separated); sorted so that groups are contiguous."""
+    grouping = corpus_grouping(path, rules)
+    table = pd.DataFrame(
+        {
+            "name": list(grouping),
+            "group": [g.group for g in grouping.values()],
+            "near_duplicate_group": [g.near_duplicate_group for g in grouping.values()],
+            "reasons": ["; ".join(_compact(g.reasons)) for g in grouping.values()],
+        }
+    )
     table["group_size"] = table.groupby("group")["name"].transform("size")
     return table.sort_values(["group_size", "group", "name"], ascending=[False, True, True], ignore_index=True)
+
+
+def _compact(reasons: Iterable[str]) -> list[str]:
+    """'same target as a', 'same target as b' -> 'same target as a, b' (likewise near-duplicates)."""
+    merged: dict[str, list[str]] = {}
+    for reason in reasons:
+        for prefix in ("same target as ", "near-duplicate of "):
+            if reason.startswith(prefix):
+                merged.setdefault(prefix, []).append(reason[len(prefix) :])
+                break
+        else:
+            merged.setdefault(reason, [])
+    return [key + ", ".join(names) if names else key for key, names in merged.items()]
 
 
 def metafeature_table(

@@ -11,6 +11,9 @@ Layout of a knowledge-base folder (the shipped one is ``autometa/data/kb``)::
                                 datasets (task, OpenML id, near-duplicate group, failures,
                                 cv_seconds: the summed time of its pool's cross-validations)
     metafeatures.parquet        handcrafted metafeatures of every dataset (full data)
+    groups.json                 what is held out together: each dataset's group under every rule of
+                                :data:`autometa.datasets.GROUP_RULES`, its near-duplicate group
+                                alone, and the rules that put it there (``autometa kb groups``)
 
 Files are written to a temporary name and renamed, so a file that exists is complete. No pickle.
 """
@@ -30,6 +33,8 @@ from autometa.exceptions import DataError
 
 SCHEMA_VERSION = 1
 METADATA_KEY = b"autometa"
+GROUPS_FILE = "groups.json"
+GROUPINGS = ("family", "near-duplicate")  # every grouping rule, or the content rule alone (the old grouping)
 
 
 def default_location() -> Path:
@@ -152,6 +157,23 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
     return manifest
 
 
+def write_groups(out: str | Path, corpus: str | Path) -> dict[str, Any]:
+    """Write ``groups.json`` for every dataset of `corpus` (see the module docstring); returns it."""
+    from autometa.datasets import GROUP_RULES, corpus_grouping
+
+    grouping = corpus_grouping(corpus)
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "rules": list(GROUP_RULES),
+        "datasets": {
+            name: {"group": g.group, "near_duplicate_group": g.near_duplicate_group, "reasons": list(g.reasons)}
+            for name, g in sorted(grouping.items())
+        },
+    }
+    _atomic_write(Path(out) / GROUPS_FILE, lambda p: p.write_text(json.dumps(document, indent=1, sort_keys=True)))
+    return document
+
+
 class KnowledgeBase:
     """Read access to a knowledge-base folder (default: the one shipped in the package)."""
 
@@ -196,6 +218,22 @@ class KnowledgeBase:
         if not path.is_file():
             raise DataError(f"No metafeatures table at {str(path)!r}; build it with: autometa kb metafeatures.")
         return pd.read_parquet(path)
+
+    def groups(self, space: str, grouping: str = "family") -> pd.Series:
+        """Dataset -> group of every dataset of `space`: what a leave-dataset-out split holds out
+        together. ``"family"``: every rule of :data:`autometa.datasets.GROUP_RULES` (name
+        families, same targets, near-duplicates), from ``groups.json``; ``"near-duplicate"``: the
+        content rule alone. A dataset that ``groups.json`` does not list keeps the group recorded
+        when it was collected."""
+        if grouping not in GROUPINGS:
+            raise DataError(f"Unknown grouping {grouping!r}; expected one of {list(GROUPINGS)}.")
+        recorded = {name: str(info["group"]) for name, info in self.manifest(space)["datasets"].items()}
+        path = self.location / GROUPS_FILE
+        listed = json.loads(path.read_text())["datasets"] if path.is_file() else {}
+        key = "group" if grouping == "family" else "near_duplicate_group"
+        return pd.Series(
+            {name: str(listed[name][key]) if name in listed else group for name, group in recorded.items()}
+        )
 
     def embeddings(self) -> tuple[pd.DataFrame, str]:
         """(dataset x d2v.* Dataset2Vec embeddings, sha256 of the encoder weights that made them)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark._metrics import paired_difference
+from autometa.benchmark import paired_difference
 
 BUDGETS = (1, 3, 5, 10)
 

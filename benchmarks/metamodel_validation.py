@@ -1,7 +1,9 @@
 """Grouped leave-dataset-out validation of the meta-model candidates on the shipped knowledge base.
 
 Held-out units are ``--folds`` folds of whole near-duplicate groups (seed 0); for each fold
-every method is rebuilt on the other folds only (evaluations, metafeature scaling, surrogate).
+every candidate MetaModel (the shipped class, guard included: ``autometa.metamodel.CANDIDATES``)
+is fitted on the other folds only (evaluations, metafeature scaling, surrogate) and asked with
+``MetaModel.rank_pool``, the code behind ``autometa suggest``.
 Reported: mean normalized regret (HPO-B) of the best of the first k suggestions, chosen from the
 held-out dataset's evaluated pool, for k in 1, 3, 5, 10; per task kind too. "random" is the
 exact expectation of k configurations drawn from the pool without replacement.
@@ -21,16 +23,17 @@ Usage (what made benchmarks/results/metamodel_validation_<space>.*):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from autometa.knowledge import KnowledgeBase
-from autometa.metamodel import METHODS, MetaData, leave_group_out, make_surrogate_method
-from autometa.metamodel._validation import knn_method, knn_portfolio_method, make_hybrid_method, on_features
+from autometa.metamodel import CANDIDATES, Candidate, MetaData, leave_group_out
 
 BUDGETS = (1, 3, 5, 10)
+TASKS = {"classification": ("binary", "multiclass"), "regression": ("regression",)}
 
 
 def main() -> None:
@@ -39,17 +42,18 @@ def main() -> None:
     parser.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    parser.add_argument("--task", choices=sorted(TASKS), help="only datasets of this task family (default: all)")
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--corpus", help="the corpus folder: adds the Dataset2Vec ablation (needs torch)")
     args = parser.parse_args()
     kb = KnowledgeBase(args.location)
     metadata = MetaData.from_knowledge_base(kb, args.space)
-    params = kb.manifest(args.space)["space"]["params"]
-    methods = {
-        **METHODS,
-        "surrogate": make_surrogate_method(params, members=args.members),
-        "surrogate_rank": make_surrogate_method(params, members=args.members, objective="rank"),
-        "hybrid": make_hybrid_method(params, members=args.members),
+    if args.task:
+        metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in TASKS[args.task]])
+    space = kb.space(args.space)
+    candidates = {
+        name: dataclasses.replace(c, members=args.members) if c.method in ("surrogate", "hybrid") else c
+        for name, c in CANDIDATES.items()
     }
     start = time.perf_counter()
     fold_features, encoder_lines = None, []
@@ -59,10 +63,8 @@ def main() -> None:
         fold_features, aucs = cached_fold_embeddings(metadata, args.corpus, args.folds, args.out, log=print)
         for view in ("dataset2vec", "both"):
             suffix = "+d2v" if view == "dataset2vec" else "+both"
-            methods[f"knn{suffix}"] = on_features(knn_method, view)
-            methods[f"knn_portfolio{suffix}"] = on_features(knn_portfolio_method, view)
-        for name in [n for n in methods if "+" not in n]:
-            methods[name] = on_features(methods[name], "handcrafted")
+            candidates[f"knn{suffix}"] = Candidate("knn", features=view)
+            candidates[f"knn_portfolio{suffix}"] = Candidate("knn_portfolio", features=view)
         aucs = pd.DataFrame(aucs).set_index("fold")
         encoder_lines = [
             "Dataset2Vec encoders, one per fold, trained without the fold's datasets; the paper's check on "
@@ -74,7 +76,7 @@ def main() -> None:
             f"Mean held-out AUC {aucs['held_out_auc'].mean():.3f} (hard {aucs['held_out_auc_hard'].mean():.3f}).",
             "",
         ]
-    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds, fold_features=fold_features)
+    table = leave_group_out(metadata, space, candidates, budgets=BUDGETS, folds=args.folds, fold_features=fold_features)
     seconds = time.perf_counter() - start
     columns = [f"regret@{k}" for k in BUDGETS]
     overall = table.groupby("method")[columns].mean().sort_values("regret@5")
@@ -91,6 +93,7 @@ def main() -> None:
             "far: regret@5": far.groupby("method")["regret@5"].mean(),
         }
     ).loc[overall.index]
+    guard["fell back"] = table.groupby("method")["fell_back"].sum().astype(int)
     n_far = far["dataset"].nunique()
 
     out = Path(args.out)
@@ -104,7 +107,8 @@ def main() -> None:
         f"surrogate ensemble of {args.members}; {seconds:.0f} s.",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space {args.space} "
-        f"--folds {args.folds} --members {args.members}{' --corpus ' + args.corpus if args.corpus else ''} --out {args.out}`",
+        f"--folds {args.folds} --members {args.members}{' --task ' + args.task if args.task else ''}"
+        f"{' --corpus ' + args.corpus if args.corpus else ''} --out {args.out}`",
         "",
         "Mean normalized regret of the best of the first k suggestions (0 = best of the pool):",
         "",
@@ -116,7 +120,8 @@ def main() -> None:
         "",
         f"Fallback guard: {n_far} of {table['dataset'].nunique()} held-out datasets lie beyond the "
         "threshold their fold's training set gives (95th percentile of nearest-neighbour distances); "
-        "regret on them (far) and on the others (near):",
+        "regret on them (far) and on the others (near), and how many held-out datasets each meta-model "
+        "sent to the static portfolio (its guard, the same rule computed on its own metafeature view):",
         "",
         guard.to_string(float_format=lambda v: f"{v:.4f}"),
         "",

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark._metrics import paired_difference
-from autometa.benchmark._report import curves_from_runs
+from autometa.benchmark import curves_from_runs, paired_difference
 
 BUDGETS = (10, 15, 20, 30, 40, 50)
 VARIANTS = ("autometa", "autometa-d2v", "autometa-both")

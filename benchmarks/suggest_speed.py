@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import autometa
-from autometa._suggest import default_metamodel_path
-from autometa.metamodel import MetaModel
+from autometa.metamodel import MetaModel, shipped_metamodel_path
 
 
 def main() -> None:
@@ -32,7 +31,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
-    folder = Path(args.metamodel) if args.metamodel else default_metamodel_path("lightgbm")
+    folder = Path(args.metamodel) if args.metamodel else shipped_metamodel_path("lightgbm")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100_000, 100))
     y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=100_000) > 0).astype(int)

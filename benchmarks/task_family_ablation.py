@@ -29,11 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autometa.benchmark._report import markdown_table
+from autometa.benchmark import markdown_table
 from autometa.knowledge import KnowledgeBase
-from autometa.metamodel import MetaData
-from autometa.metamodel._data import feature_view
-from autometa.metamodel._validation import knn_method, knn_portfolio_method, leave_group_out, portfolio_method
+from autometa.metamodel import Candidate, MetaData, leave_group_out
 
 BUDGETS = (1, 3, 5, 10, 20)
 KINDS = {
@@ -42,16 +40,29 @@ KINDS = {
 }
 
 
-def restricted(method, tasks: pd.Series, kind):
-    """`method` fitted separately on each kind's training datasets; a held-out dataset (the
-    Series name of its metafeatures) is answered by the model of its own kind."""
+@dataclasses.dataclass(frozen=True)
+class ByKind:
+    """A validation candidate fitted separately on each kind's training datasets: a held-out
+    dataset (the Series name of its metafeatures) is answered by the MetaModel of its own kind."""
 
-    def fit(train: MetaData):
-        kinds = train.tasks.map(kind)
-        fitted = {k: method(train.subset(list(kinds.index[kinds == k]))) for k in sorted(kinds.unique())}
-        return lambda metafeatures, n: fitted[kind(tasks.loc[metafeatures.name])](metafeatures, n)
+    candidate: Candidate
+    tasks: pd.Series
+    kind: object
 
-    return fit
+    def fit(self, train: MetaData, space):
+        kinds = train.tasks.map(self.kind)
+        models = {k: self.candidate.fit(train.subset(list(kinds.index[kinds == k])), space) for k in sorted(set(kinds))}
+        return _Routed(models, self.tasks, self.kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Routed:
+    models: dict
+    tasks: pd.Series
+    kind: object
+
+    def rank_pool(self, metafeatures: pd.Series, n: int):
+        return self.models[self.kind(self.tasks.loc[metafeatures.name])].rank_pool(metafeatures, n)
 
 
 def paired(table: pd.DataFrame, method: str, baseline: str) -> list[dict]:
@@ -83,17 +94,16 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
-    metadata = MetaData.from_knowledge_base(KnowledgeBase(args.location), args.space)
-    columns = feature_view(list(metadata.metafeatures.columns), "handcrafted")
-    metadata = dataclasses.replace(metadata, metafeatures=metadata.metafeatures[columns])
-    base = {"knn_portfolio": knn_portfolio_method, "portfolio": portfolio_method, "knn": knn_method}
-    methods = {}
-    for name, method in base.items():
-        methods[f"{name} pooled"] = method
+    kb = KnowledgeBase(args.location)
+    metadata = MetaData.from_knowledge_base(kb, args.space)
+    base = {name: Candidate(name) for name in ("knn_portfolio", "portfolio", "knn")}
+    candidates = {}
+    for name, candidate in base.items():
+        candidates[f"{name} pooled"] = candidate
         for kind, key in KINDS.items():
-            methods[f"{name} {kind}"] = restricted(method, metadata.tasks, key)
+            candidates[f"{name} {kind}"] = ByKind(candidate, metadata.tasks, key)
     start = time.perf_counter()
-    table = leave_group_out(metadata, methods, budgets=BUDGETS, folds=args.folds)
+    table = leave_group_out(metadata, kb.space(args.space), candidates, budgets=BUDGETS, folds=args.folds)
     seconds = time.perf_counter() - start
     regret = [f"regret@{k}" for k in BUDGETS]
     overall = table.groupby("method", sort=False)[regret].mean()

@@ -168,6 +168,21 @@ def test_no_private_name_crosses_a_package():
     assert not crossings, "\n".join(crossings)
 
 
+def test_benchmark_scripts_use_the_public_api():
+    """The programs in benchmarks/ stand outside every package: they use what users can use."""
+    crossings = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        MODULES["benchmarks." + path.stem] = path
+        try:
+            for target, name, line in _imports("benchmarks." + path.stem):
+                if _private_owner(_owner(target), name) is not None:
+                    what = f"{target}.{name}" if name else target
+                    crossings.append(f"{path.relative_to(ROOT)}:{line}: imports private {what}")
+        finally:
+            del MODULES["benchmarks." + path.stem]
+    assert not crossings, "\n".join(crossings)
+
+
 @pytest.mark.parametrize("forbidden", ["autometa.metamodel", "autometa.benchmark"])
 def test_the_checker_sees_an_upward_import(forbidden, monkeypatch):
     """The rules can fail: a lower module importing a higher one is caught."""

@@ -10,11 +10,29 @@
 
 from autometa.benchmark._discrete import METHODS, MethodUnavailable, flaml_configs, run_discrete
 from autometa.benchmark._live import LIVE_METHODS, run_live
-from autometa.benchmark._metrics import average_rank, best_so_far_regret, trials_to_reach, win_tie_loss
-from autometa.benchmark._report import mean_curves, merge_curves, read_report, speed_up, summary_markdown, write_report
+from autometa.benchmark._metrics import (
+    average_rank,
+    best_so_far_regret,
+    paired_difference,
+    trials_to_reach,
+    win_tie_loss,
+)
+from autometa.benchmark._report import (
+    curves_from_runs,
+    markdown_table,
+    mean_curves,
+    merge_curves,
+    read_report,
+    speed_up,
+    summary_markdown,
+    write_report,
+)
 from autometa.benchmark._run import benchmark, shipped_method
 
 __all__ = [
+    "curves_from_runs",
+    "markdown_table",
+    "paired_difference",
     "benchmark",
     "shipped_method",
     "LIVE_METHODS",

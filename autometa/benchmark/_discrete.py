@@ -327,9 +327,11 @@ def run_discrete(
     flaml: dict[str, dict[str, Any] | str] | None = None,
     workers: int = 1,
     fold_features: pd.DataFrame | None = None,
+    fold_seed: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curves, errors). `space`: the :class:`~autometa.spaces.SearchSpace` of the pool
+    """(curves, errors). Folds: `folds` folds of whole groups of ``metadata.groups``, drawn with
+    `fold_seed` (:func:`autometa.groups.group_folds`). `space`: the :class:`~autometa.spaces.SearchSpace` of the pool
     (``KnowledgeBase.space(name)``). Curves: one row per dataset, seed, method, budget with ``regret``;
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
     processes run folds in parallel (one thread each); the result does not depend on it.
@@ -354,7 +356,7 @@ def run_discrete(
             flaml or {},
             None if fold_features is None else fold_features.loc[i],
         )
-        for i, held_out in enumerate(group_folds(metadata, folds))
+        for i, held_out in enumerate(group_folds(metadata, folds, fold_seed))
     ]
     results: list[tuple[list[dict], list[dict]] | None] = [None] * len(jobs)
     if workers <= 1:

@@ -2,8 +2,9 @@
 
 Every method runs `budget` trials of the same protocol (:mod:`autometa.protocol`: stratified
 K-fold, the same row cap and seed) on each dataset, per seed. Leakage guard: the meta-models are
-refitted without the dataset's near-duplicate group when the dataset is in the knowledge base
-(same name, or the same content fingerprint as a knowledge-base dataset). The Dataset2Vec methods
+refitted without every knowledge-base group the dataset belongs to (the group of the same name,
+of the same content fingerprint, or of the same name family; groups as in
+:meth:`autometa.knowledge.KnowledgeBase.groups`). The Dataset2Vec methods
 use the shipped encoder, so they run only on datasets outside the knowledge base (for the others
 they are reported unavailable, with the reason).
 
@@ -39,19 +40,25 @@ LIVE_METHODS = (
     "autometa-both",
 )
 D2V_SEEN = (
-    "the shipped Dataset2Vec encoder was trained on this dataset's near-duplicate group, so its "
+    "the shipped Dataset2Vec encoder was trained on this dataset's group, so its "
     "embedding would leak; the discrete benchmark trains encoders per fold instead"
 )
 
 
-def _excluded_group(dataset, manifest) -> str | None:
+def _excluded_groups(dataset, manifest, groups: pd.Series) -> set[str]:
+    """The knowledge-base groups a live dataset belongs to: by name, by content fingerprint, or
+    by name family (:func:`autometa.datasets.name_family`)."""
+    from autometa.datasets import name_family
+
     info = manifest["datasets"]
-    if dataset.name in info:
-        return str(info[dataset.name]["group"])
-    for entry in info.values():
-        if dataset.fingerprint and entry.get("fingerprint") == dataset.fingerprint:
-            return str(entry["group"])
-    return None
+    family = name_family(dataset.name)
+    return {
+        str(groups.loc[name])
+        for name, entry in info.items()
+        if name == dataset.name
+        or (dataset.fingerprint and entry.get("fingerprint") == dataset.fingerprint)
+        or name_family(name) == family
+    }
 
 
 def _flaml_params(dataset) -> dict[str, Any]:
@@ -112,12 +119,9 @@ def run_live(
         dataset = load_dataset(source, target=target)
         if dataset.task not in search_space.tasks:
             raise DataError(f"{dataset.name}: space {space!r} supports {list(search_space.tasks)}, not {dataset.task}.")
-        group = _excluded_group(dataset, kb.manifest(space))
-        train = (
-            metadata
-            if group is None
-            else metadata.subset([d for d in metadata.datasets if metadata.groups.loc[d] != group])
-        )
+        excluded = _excluded_groups(dataset, kb.manifest(space), metadata.groups)
+        train = metadata.subset([d for d in metadata.datasets if metadata.groups.loc[d] not in excluded])
+
         models: dict[Any, MetaModel] = {}
 
         def model(method: str) -> MetaModel:
@@ -132,7 +136,7 @@ def run_live(
 
         def learned_model(features: str) -> tuple[MetaModel, pd.Series]:
             """A meta-model on the shipped embeddings, and this dataset's metafeatures + embedding."""
-            if group is not None:
+            if excluded:
                 raise MethodUnavailable(D2V_SEEN)
             try:
                 embeddings, encoder = d2v_inputs()

@@ -12,8 +12,7 @@ from autometa.exceptions import DataError
 def shipped_method(space: str) -> str:
     """The method of the meta-model shipped for `space` (what ``autometa`` stands for in a
     benchmark); the default method where none ships."""
-    from autometa._suggest import shipped_metamodel_path
-    from autometa.metamodel import DEFAULT_METHOD, MetaModel
+    from autometa.metamodel import DEFAULT_METHOD, MetaModel, shipped_metamodel_path
 
     folder = shipped_metamodel_path(space, "suggest")
     return MetaModel.load(folder).method if (folder / "metamodel.json").is_file() else DEFAULT_METHOD
@@ -51,6 +50,9 @@ def benchmark(
     autometa_method: str | None = None,
     corpus: str | None = None,
     limit: int | None = None,
+    task: str | None = None,
+    grouping: str = "family",
+    fold_seed: int = 0,
     location: str | None = None,
     out: str | Path = "benchmark-results",
     prefix: str | None = None,
@@ -66,6 +68,12 @@ def benchmark(
     autometa_method : the meta-model method behind ``autometa`` (default: the shipped one's).
     corpus : the corpus folder: FLAML's configurations and the per-fold Dataset2Vec encoders of
         discrete mode need the datasets themselves.
+    grouping : what is held out together: ``"family"`` (name families, same targets and
+        near-duplicates) or ``"near-duplicate"`` (the content rule alone).
+    fold_seed : which groups share a fold (discrete mode).
+    task : discrete mode: only the knowledge base's datasets of this task kind (``binary``,
+        ``multiclass``, ``regression``) or family (``classification``); the meta-models learn
+        from those datasets only.
     merge : add these methods to the runs already in `out` (same datasets, folds, seeds, budget).
     command : the command line the report records.
     Returns the paths written.
@@ -84,7 +92,12 @@ def benchmark(
     methods = list(methods or (METHODS if mode == "discrete" else LIVE_METHODS))
     autometa_method = autometa_method or shipped_method(space)
     if mode == "discrete":
-        metadata = MetaData.from_knowledge_base(kb, space)
+        metadata = MetaData.from_knowledge_base(kb, space, grouping)
+        if task:
+            kinds = {"classification": ("binary", "multiclass")}.get(task, (task,))
+            metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in kinds])
+            if not metadata.datasets:
+                raise DataError(f"The {space} knowledge base has no {task} datasets.")
         if limit:
             metadata = metadata.subset(metadata.datasets[:limit])
         flaml = None
@@ -113,10 +126,12 @@ def benchmark(
                 flaml=flaml,
                 workers=workers,
                 fold_features=fold_features,
+                fold_seed=fold_seed,
                 progress=lambda name: bar.update(1),
             )
         notes = (
-            f"Discrete mode (HPO-B style): {folds} folds of near-duplicate groups; {len(metadata.configs)} "
+            f"Discrete mode (HPO-B style): {folds} folds of whole {grouping} groups (fold seed {fold_seed}; "
+            f"{metadata.groups.nunique()} groups over {len(metadata.datasets)} datasets); {len(metadata.configs)} "
             f"pool configurations per dataset; autometa = the {autometa_method} meta-model; warm starts "
             f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."
         )

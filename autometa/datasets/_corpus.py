@@ -10,8 +10,22 @@ scaling). A dataset's **fingerprint** hashes its row count with the sorted multi
 signatures (target included): two files with the same content in another column order share it.
 Two datasets are **near-duplicates** when their row counts differ by at most
 ``ROW_TOLERANCE`` and their column-signature multisets overlap by at least ``MIN_OVERLAP``
-(Jaccard). Groups are the connected components of that relation; a group is named after the
-smallest fingerprint among its members, so the name does not depend on iteration order.
+(Jaccard).
+
+Groups: what is held out together
+---------------------------------
+Every leave-dataset-out split keeps a *group* on one side. Three rules link datasets
+(:data:`GROUP_RULES`); groups are the connected components of their union, named after the
+smallest fingerprint among their members, so the name does not depend on iteration order:
+
+- ``near-duplicate``: the content rule above;
+- ``name-family``: the same :func:`name_family`, the name without its OpenML-id prefix cut at
+  its first ``_`` and its trailing digits (``579_fri_c0_250_5`` -> ``fri``, ``mfeat_pixel`` ->
+  ``mfeat``, ``monk2`` -> ``monk``): variants of one source (Friedman, GAMETES, mfeat,
+  analcatdata, cpu, monk, waveform, led, wine...) tell nothing new about each other;
+- ``same-target``: the same target vector, row for row (class labels up to renaming, numeric
+  targets up to shift and scale), under any set of columns (``wdbc`` and
+  ``breast_cancer_wisconsin``, ``218_house_8L`` and ``574_house_16H``).
 """
 
 from __future__ import annotations
@@ -19,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,6 +55,18 @@ _TASK_FILTERS = {
     "multiclass": {"multiclass"},
     "regression": {"regression"},
 }
+
+
+GROUP_RULES = ("near-duplicate", "name-family", "same-target")
+
+
+@dataclasses.dataclass(frozen=True)
+class Grouping:
+    """Where one dataset is held out: its group, its near-duplicate group alone, and why."""
+
+    group: str
+    near_duplicate_group: str
+    reasons: tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,43 +221,139 @@ def near_duplicate_groups(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
     return _group(rows, signatures, prints)
 
 
-def _group(rows: dict[str, int], signatures: dict[str, Counter], prints: dict[str, str]) -> dict[str, str]:
-    parent = {name: name for name in rows}
+def name_family(name: str) -> str:
+    """The family of a dataset name: without its OpenML-id prefix, cut at the first ``_``, trailing
+    digits dropped, lower case (``579_fri_c0_250_5`` -> ``fri``, ``Hill_Valley_with_noise`` ->
+    ``hill``, ``led24`` -> ``led``)."""
+    stem = re.sub(r"^\d+_", "", name)
+    return re.sub(r"\d+$", "", stem.split("_")[0]).lower() or stem.lower()
 
-    def find(name: str) -> str:
-        while parent[name] != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
+
+def target_signature(target: pd.Series, classification: bool) -> str:
+    """A hash equal for the same target vector row for row: class labels up to renaming, numeric
+    targets up to shift and scale."""
+    if classification:
+        values = pd.factorize(target)[0].astype(str)
+    else:
+        numbers = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
+        spread = np.nanstd(numbers) or 1.0
+        values = np.round((numbers - np.nanmean(numbers)) / spread, 6).astype(str)
+    return hashlib.sha256((f"{len(values)}\n" + ",".join(values)).encode()).hexdigest()[:16]
+
+
+class _Components:
+    """Union-find over dataset names."""
+
+    def __init__(self, names):
+        self.parent = {name: name for name in names}
+
+    def find(self, name: str) -> str:
+        while self.parent[name] != name:
+            self.parent[name] = self.parent[self.parent[name]]
+            name = self.parent[name]
         return name
 
+    def join(self, a: str, b: str) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def members(self) -> list[list[str]]:
+        found: dict[str, list[str]] = {}
+        for name in self.parent:
+            found.setdefault(self.find(name), []).append(name)
+        return list(found.values())
+
+
+def _near_duplicate_pairs(rows: dict[str, int], signatures: dict[str, Counter]) -> list[tuple[str, str]]:
     names = sorted(rows, key=lambda n: rows[n])
+    pairs = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             if rows[b] > rows[a] * (1 + ROW_TOLERANCE):
                 break
             if _overlap(signatures[a], signatures[b]) >= MIN_OVERLAP:
-                parent[find(a)] = find(b)
-    members: dict[str, list[str]] = {}
-    for name in rows:
-        members.setdefault(find(name), []).append(name)
-    return {name: "g" + min(prints[m] for m in group) for group in members.values() for name in group}
+                pairs.append((a, b))
+    return pairs
 
 
-@functools.lru_cache(maxsize=4)
-def _corpus_groups_cached(root: str, index_mtime: float) -> tuple[tuple[str, str], ...]:
-    rows, signatures, prints = {}, {}, {}
+def _named(components: _Components, prints: dict[str, str]) -> dict[str, str]:
+    return {name: "g" + min(prints[m] for m in group) for group in components.members() for name in group}
+
+
+def _group(rows: dict[str, int], signatures: dict[str, Counter], prints: dict[str, str]) -> dict[str, str]:
+    """Near-duplicate groups alone (the content rule)."""
+    components = _Components(rows)
+    for a, b in _near_duplicate_pairs(rows, signatures):
+        components.join(a, b)
+    return _named(components, prints)
+
+
+def group_datasets(
+    rows: dict[str, int],
+    signatures: dict[str, Counter],
+    prints: dict[str, str],
+    targets: dict[str, str],
+    rules: Iterable[str] = GROUP_RULES,
+) -> dict[str, Grouping]:
+    """Name -> :class:`Grouping` under `rules` (a subset of :data:`GROUP_RULES`)."""
+    rules = tuple(rules)
+    unknown = sorted(set(rules) - set(GROUP_RULES))
+    if unknown:
+        raise DataError(f"Unknown grouping rules {unknown}; expected some of {list(GROUP_RULES)}.")
+    components = _Components(rows)
+    reasons: dict[str, list[str]] = {name: [] for name in rows}
+    near = _group(rows, signatures, prints)
+    if "near-duplicate" in rules:
+        for a, b in _near_duplicate_pairs(rows, signatures):
+            components.join(a, b)
+            reasons[a].append(f"near-duplicate of {b}")
+            reasons[b].append(f"near-duplicate of {a}")
+    if "name-family" in rules:
+        families: dict[str, list[str]] = {}
+        for name in rows:
+            families.setdefault(name_family(name), []).append(name)
+        for family, names in families.items():
+            for other in names[1:]:
+                components.join(names[0], other)
+            if len(names) > 1:
+                for name in names:
+                    reasons[name].append(f"name family {family!r} ({len(names)} datasets)")
+    if "same-target" in rules:
+        by_target: dict[str, list[str]] = {}
+        for name in rows:
+            by_target.setdefault(targets[name], []).append(name)
+        for names in by_target.values():
+            for name in names:
+                for other in names:
+                    if other != name:
+                        components.join(name, other)
+                        reasons[name].append(f"same target as {other}")
+    groups = _named(components, prints)
+    return {name: Grouping(groups[name], near[name], tuple(reasons[name])) for name in rows}
+
+
+@functools.lru_cache(maxsize=8)
+def _corpus_grouping_cached(root: str, index_mtime: float, rules: tuple[str, ...]) -> tuple[tuple[str, Grouping], ...]:
+    rows, signatures, prints, targets = {}, {}, {}, {}
     for entry in read_corpus_index(root):
         frame = pd.read_csv(Path(root) / entry.file, sep="\t")
         rows[entry.name] = len(frame)
         signatures[entry.name] = Counter(_signatures(frame))
         prints[entry.name] = fingerprint(frame)
-    return tuple(sorted(_group(rows, signatures, prints).items()))
+        target = frame[TARGET] if TARGET in frame.columns else frame.iloc[:, -1]
+        targets[entry.name] = target_signature(target, entry.task != "regression")
+    return tuple(sorted(group_datasets(rows, signatures, prints, targets, rules).items()))
 
 
-def corpus_groups(path: str | Path) -> dict[str, str]:
-    """Name -> near-duplicate group id for every dataset of a corpus (reads every file once per process)."""
+def corpus_grouping(path: str | Path, rules: Iterable[str] = GROUP_RULES) -> dict[str, Grouping]:
+    """Name -> :class:`Grouping` (group, near-duplicate group, the rules that put it there) for every
+    dataset of a corpus; reads every file once per process and set of rules."""
     root = Path(path).resolve()
     index = root / "index.csv"
     if not index.is_file():
         read_corpus_index(root)  # raises the explanatory error
-    return dict(_corpus_groups_cached(str(root), index.stat().st_mtime))
+    return dict(_corpus_grouping_cached(str(root), index.stat().st_mtime, tuple(sorted(rules))))
+
+
+def corpus_groups(path: str | Path, rules: Iterable[str] = GROUP_RULES) -> dict[str, str]:
+    """Name -> group id for every dataset of a corpus (all of :data:`GROUP_RULES` by default)."""
+    return {name: g.group for name, g in corpus_grouping(path, rules).items()}

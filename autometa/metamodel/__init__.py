@@ -10,7 +10,7 @@ their grouped leave-dataset-out validation, which runs the same :class:`MetaMode
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Query, Settings
-from autometa.metamodel._model import MetaModel, Suggestion
+from autometa.metamodel._model import MetaModel, Suggestion, shipped_metamodel_path
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID, StudySource, metadata_from_studies
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
@@ -39,4 +39,5 @@ __all__ = [
     "leave_group_out",
     "metadata_from_studies",
     "nearest_dataset_configs",
+    "shipped_metamodel_path",
 ]

@@ -57,7 +57,9 @@ class MetaData:
     evaluated: pd.DataFrame | None = None
 
     @classmethod
-    def from_knowledge_base(cls, knowledge_base, space: str) -> MetaData:
+    def from_knowledge_base(cls, knowledge_base, space: str, grouping: str = "family") -> MetaData:
+        """Every dataset of `space` in a knowledge base; `grouping` says which datasets are held
+        out together (:meth:`autometa.knowledge.KnowledgeBase.groups`)."""
         evaluations = knowledge_base.evaluations(space)
         manifest = knowledge_base.manifest(space)
         scores = evaluations.pivot(index="dataset", columns="config_id", values="score").sort_index()
@@ -75,7 +77,8 @@ class MetaData:
             .select_dtypes("number")
             .drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
         )
-        return cls(space, scores, configs, numeric, info["group"].astype(str), info["task"].astype(str))
+        groups = knowledge_base.groups(space, grouping).loc[scores.index].astype(str)
+        return cls(space, scores, configs, numeric, groups, info["task"].astype(str))
 
     @property
     def datasets(self) -> list[str]:

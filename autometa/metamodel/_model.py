@@ -54,6 +54,20 @@ _OWN_KEYS = frozenset(
 )
 
 
+_SHIPPED_FOLDERS = {"suggest": "metamodel", "sampler": "sampler"}
+
+
+def shipped_metamodel_path(space: str, role: str = "suggest") -> Path:
+    """The folder of the meta-model shipped for `space`: the one `suggest` and `warm_start` use
+    (role "suggest"), or the surrogate :class:`autometa.optuna.MetaSampler` uses (role "sampler";
+    only where the benchmark showed it helps, see the README)."""
+    from importlib import resources
+
+    if role not in _SHIPPED_FOLDERS:
+        raise ValueError(f"role must be one of {sorted(_SHIPPED_FOLDERS)}, got {role!r}.")
+    return Path(str(resources.files("autometa") / "data" / _SHIPPED_FOLDERS[role] / space))
+
+
 @dataclasses.dataclass(frozen=True)
 class Suggestion:
     """One configuration to try.

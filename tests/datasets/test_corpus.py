@@ -16,7 +16,7 @@ def test_load_corpus_filters_caps_and_annotates(corpus_path):
 
 
 def test_known_near_duplicates_share_a_group(corpus_path):
-    groups = corpus_groups(corpus_path)
+    groups = corpus_groups(corpus_path, rules=["near-duplicate"])
     assert len(groups) == 280
     for names in [
         ("pima", "diabetes"),
@@ -32,6 +32,10 @@ def test_known_near_duplicates_share_a_group(corpus_path):
     assert groups["pima"] != groups["iris"]
     sizes = pd.Series(groups).value_counts()
     assert sizes.max() <= 4  # no runaway merging of unrelated datasets
+    # Every rule together: the largest group is the Friedman family, nothing merges beyond it.
+    every = pd.Series(corpus_groups(corpus_path))
+    assert every.value_counts().max() == 62 == every.index.str.contains("_fri_c").sum()
+    assert all(every[n] == every["pima"] for n in ("pima", "diabetes"))
 
 
 def test_fingerprint_ignores_column_order_and_relabelling():

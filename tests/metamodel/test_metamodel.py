@@ -77,15 +77,15 @@ def test_tampered_or_truncated_metamodel_json_is_refused(metadata, tmp_path):
 
 @pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting"])
 def test_shipped_metamodel_passes_its_checksum(space):
-    from autometa._suggest import default_metamodel_path
+    from autometa.metamodel import shipped_metamodel_path
 
-    assert MetaModel.load(default_metamodel_path(space)).portfolio_
+    assert MetaModel.load(shipped_metamodel_path(space)).portfolio_
 
 
 def test_shipped_sampler_surrogate_is_the_benchmarked_one():
-    from autometa._suggest import default_sampler_path
+    from autometa.metamodel import shipped_metamodel_path
 
-    model = MetaModel.load(default_sampler_path("lightgbm"))  # checks the JSON and every model file
+    model = MetaModel.load(shipped_metamodel_path("lightgbm", "sampler"))  # checks the JSON and every model file
     assert (model.method, model.members, model.objective, model.features) == (
         "surrogate",
         4,
@@ -93,7 +93,7 @@ def test_shipped_sampler_surrogate_is_the_benchmarked_one():
         "handcrafted",
     )
     assert len(model.surrogate_.models) == 4 and model.provenance_["datasets"] == 280
-    assert not (default_sampler_path("hist_gradient_boosting") / "metamodel.json").exists()
+    assert not (shipped_metamodel_path("hist_gradient_boosting", "sampler") / "metamodel.json").exists()
 
 
 def test_shipped_hist_gradient_boosting_metamodel_suggests_for_classification_only(corpus_path):
