@@ -92,6 +92,28 @@ def _cmd_corpus_groups(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kb_peers(args: argparse.Namespace) -> int:
+    from autometa.knowledge import default_location
+    from autometa.peers import evaluate_peers
+
+    location = args.location or default_location()
+    table = evaluate_peers(
+        location,
+        _corpus_path(args.corpus),
+        args.space,
+        peers=args.peers,
+        names=args.names,
+        autogluon=args.autogluon,
+        progress=not args.quiet,
+    )
+    counts = table.groupby("peer")["dataset"].nunique().to_dict()
+    print(
+        f"peer evaluations in {location}/{args.space}/peers.parquet: "
+        + ", ".join(f"{peer} on {n} datasets" for peer, n in sorted(counts.items()))
+    )
+    return 0
+
+
 def _cmd_kb_groups(args: argparse.Namespace) -> int:
     from autometa.knowledge import default_location, write_groups
 
@@ -634,6 +656,24 @@ def build_parser() -> argparse.ArgumentParser:
         _cmd_kb_embeddings,
     )
     kbemb.add_argument("--encoder", default="default", help="encoder folder (default: the shipped one)")
+    peers = command(
+        kb_commands,
+        "peers",
+        "evaluate other systems' own configurations exactly, under the knowledge base's protocol (resumable)",
+        ["location", "corpus", "space", "quiet"],
+        _cmd_kb_peers,
+    )
+    peers.add_argument(
+        "--peers",
+        nargs="+",
+        choices=["flaml", "autogluon"],
+        default=["flaml", "autogluon"],
+        help="which peers (default: %(default)s)",
+    )
+    peers.add_argument(
+        "--autogluon", help="AutoGluon's portfolio JSON (../shared/peers/autogluon_zeroshot_2023_gbm.json)"
+    )
+    peers.add_argument("--names", nargs="+", help="only these datasets")
     command(
         kb_commands,
         "groups",

@@ -6,6 +6,8 @@ Layout of a knowledge-base folder (the shipped one is ``autometa/data/kb``)::
                                 parameter, score, log_loss, fit_seconds, fold_scores, error,
                                 trial_number; the parquet schema metadata ``autometa`` holds the
                                 dataset's provenance, the protocol and package versions (JSON)
+    <space>/peers.parquet       other systems' own configurations evaluated under the same protocol
+                                (:mod:`autometa.peers`); never learned from
     <space>/manifest.json       rebuilt from those files: schema version, space (ranges,
                                 defaults, fingerprint), protocol, pool, package versions,
                                 datasets (task, OpenML id, near-duplicate group, failures,
@@ -34,6 +36,8 @@ from autometa.exceptions import DataError
 SCHEMA_VERSION = 1
 METADATA_KEY = b"autometa"
 GROUPS_FILE = "groups.json"
+PEERS_FILE = "peers.parquet"  # exact evaluations of other systems' configurations (autometa.peers)
+PEER_COLUMNS = ["dataset", "peer", "rank", "params", "score", "log_loss", "fit_seconds", "error"]
 GROUPINGS = ("family", "near-duplicate")  # every grouping rule, or the content rule alone (the old grouping)
 
 
@@ -157,6 +161,13 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
     return manifest
 
 
+def write_table(out: str | Path, space: str, name: str, table: pd.DataFrame) -> Path:
+    """Write a table of the knowledge base as ``<space>/<name>`` (parquet, atomic)."""
+    path = Path(out) / space / name
+    _atomic_write(path, lambda p: table.to_parquet(p, index=False))
+    return path
+
+
 def write_groups(out: str | Path, corpus: str | Path) -> dict[str, Any]:
     """Write ``groups.json`` for every dataset of `corpus` (see the module docstring); returns it."""
     from autometa.datasets import GROUP_RULES, corpus_grouping
@@ -234,6 +245,12 @@ class KnowledgeBase:
         return pd.Series(
             {name: str(listed[name][key]) if name in listed else group for name, group in recorded.items()}
         )
+
+    def peers(self, space: str) -> pd.DataFrame:
+        """Exact evaluations of other systems' configurations on this knowledge base's datasets
+        (one row per dataset, peer and rank; empty when none were made: ``autometa kb peers``)."""
+        path = self.location / space / PEERS_FILE
+        return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=PEER_COLUMNS)
 
     def embeddings(self) -> tuple[pd.DataFrame, str]:
         """(dataset x d2v.* Dataset2Vec embeddings, sha256 of the encoder weights that made them)."""

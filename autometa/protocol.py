@@ -17,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from autometa.datasets import Dataset
 from autometa.spaces import SearchSpace
@@ -91,8 +93,14 @@ def evaluate(
     dataset: Dataset,
     protocol: Protocol,
     folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    fit: Callable[[Any, pd.DataFrame, np.ndarray], Any] | None = None,
 ) -> Evaluation:
-    """Cross-validate one configuration on `dataset` (already capped by :func:`prepare_rows`)."""
+    """Cross-validate one configuration on `dataset` (already capped by :func:`prepare_rows`).
+
+    fit : ``fit(model, X_train, y_train) -> fitted model``, for a learner that fits its own way
+        within the training fold (a peer's early stopping on an inner split); default
+        ``model.fit(X_train, y_train)``. Scoring is the same either way.
+    """
     from sklearn.metrics import log_loss, r2_score
 
     folds = folds if folds is not None else fold_indices(dataset, protocol)
@@ -107,7 +115,7 @@ def evaluate(
             model = space.estimator(task, params, random_state=protocol.seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # learners warn on tiny folds; the score tells the story
-                model.fit(X.iloc[train], y[train])
+                model = model.fit(X.iloc[train], y[train]) if fit is None else fit(model, X.iloc[train], y[train])
                 if task == "regression":
                     scores.append(float(r2_score(y[test], model.predict(X.iloc[test]))))
                     continue

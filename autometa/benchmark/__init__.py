@@ -8,7 +8,7 @@
   :func:`read_report` and :func:`merge_curves` add methods to an earlier report.
 """
 
-from autometa.benchmark._discrete import METHODS, MethodUnavailable, flaml_configs, run_discrete
+from autometa.benchmark._discrete import METHODS, MethodUnavailable, run_discrete
 from autometa.benchmark._live import LIVE_METHODS, run_live
 from autometa.benchmark._metrics import (
     average_rank,
@@ -40,7 +40,6 @@ __all__ = [
     "MethodUnavailable",
     "average_rank",
     "best_so_far_regret",
-    "flaml_configs",
     "mean_curves",
     "merge_curves",
     "read_report",

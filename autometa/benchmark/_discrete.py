@@ -2,16 +2,21 @@
 
 Protocol
 --------
-- Held-out units are folds of whole near-duplicate groups (``folds``, seed 0). For each fold the
+- Held-out units are folds of whole groups (``metadata.groups``: family groups by default, see
+  :meth:`autometa.knowledge.KnowledgeBase.groups`; ``folds``, ``fold_seed``). For each fold the
   meta-models (their metafeature scaling, nearest datasets, portfolio, surrogate) are rebuilt
   from the other folds only; nothing of a held-out dataset is used to choose for it.
 - A method returns the pool configurations it would evaluate, in order, up to ``budget``; the
-  score of each is read from the knowledge base, so no model is trained. A method that proposes
-  a point outside the pool (TPE, MetaSampler, FLAML) gets the nearest not-yet-used pool
-  configuration on the unit scale of the space, and learns that configuration's score.
-- Curves: normalized regret of the best-so-far score (HPO-B; 0 = the best of the pool), per
-  (dataset, seed, method, budget). A method that stops proposing (defaults, FLAML: one
-  configuration each) keeps its last regret for the larger budgets.
+  score of each is read from the knowledge base, so no model is trained. A sampler that proposes
+  a point outside the pool (TPE, MetaSampler) gets the nearest not-yet-used pool configuration
+  on the unit scale of the space, and learns that configuration's score.
+- Peers are never snapped onto the pool: ``flaml`` and ``autogluon`` are scored from the exact
+  evaluations of their own configurations under the same protocol (:mod:`autometa.peers`,
+  ``autometa kb peers``).
+- Curves: normalized regret of the best-so-far score (HPO-B; 0 = the best of the pool and of
+  every peer evaluation of the dataset), per (dataset, seed, method, budget). A method that stops
+  proposing (defaults, FLAML: one configuration; AutoGluon: 16) keeps its last regret for the
+  larger budgets.
 - Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
   and the samplers built on TPE. Random search draws its order from (seed, dataset name), so
   each dataset gets its own draws: one permutation of the (shared) pool ids per seed for every
@@ -43,15 +48,27 @@ WARM_START = 5  # suggestions enqueued before TPE / MetaSampler take over
 
 @dataclasses.dataclass
 class HeldOut:
-    """One held-out dataset: its pool scores (NaN = failed fit) and metafeatures."""
+    """One held-out dataset: its pool scores (NaN = failed fit), metafeatures, and the exact
+    evaluations of the peers' own configurations (peer -> scores in the peer's order)."""
 
     dataset: str
     task: str
     scores: pd.Series
     metafeatures: pd.Series
+    peers: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
-    def score(self, config_id: int) -> float:
-        return float(self.scores.loc[config_id])
+    def score(self, item) -> float:
+        """The score of a pool configuration id, or of a peer's configuration ``(peer, rank)``."""
+        if isinstance(item, tuple):
+            return float(self.peers[item[0]][item[1]])
+        return float(self.scores.loc[item])
+
+    def bounds(self) -> tuple[float, float]:
+        """(best, worst) score over the pool and every peer evaluation: regret 0 is the best of both."""
+        every = np.concatenate(
+            [self.scores.to_numpy(dtype=float), *[np.asarray(s, dtype=float) for s in self.peers.values()]]
+        )
+        return float(np.nanmax(every)), float(np.nanmin(every))
 
 
 @dataclasses.dataclass
@@ -203,11 +220,26 @@ class MethodUnavailable(DataError):
     """A method that cannot run in this installation; reported with its reason, not dropped."""
 
 
+def _peer(name: str) -> Callable:
+    """A peer's own configurations, evaluated exactly (``autometa kb peers``), in its order."""
+
+    def run(fold, held, pool, budget, seed):
+        if name not in held.peers:
+            raise MethodUnavailable(
+                f"no exact {name} evaluation of {held.dataset!r} in the knowledge base; make them with: "
+                "autometa kb peers --corpus PATH"
+            )
+        return [(name, rank) for rank in range(len(held.peers[name]))]
+
+    return run
+
+
 METHODS: dict[str, Callable] = {
     "random": _random,
     "tpe": _tpe,
     "defaults": _defaults,
-    "flaml": None,  # set per run: needs the held-out datasets' data (see flaml_method)
+    "flaml": _peer("flaml"),  # flaml.default's zero-shot configuration, chosen on the rows it is scored on
+    "autogluon": _peer("autogluon"),  # AutoGluon's zero-shot LightGBM portfolio, in its order
     "knn": _knn,
     "portfolio": _portfolio,
 }
@@ -215,42 +247,7 @@ for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
     METHODS[f"autometa{_suffix}+tpe"] = _autometa_tpe_on(_features)
     METHODS[f"autometa{_suffix}+metasampler"] = _autometa_metasampler_on(_features)
-DETERMINISTIC = {"defaults", "flaml", "knn", "portfolio", "autometa", "autometa-d2v", "autometa-both"}
-
-
-def flaml_method(configs: dict[str, dict[str, Any] | str]) -> Callable:
-    """FLAML's zero-shot LightGBM configuration per dataset (precomputed; a str is the error),
-    snapped to the nearest pool configuration."""
-
-    def run(fold, held, pool, budget, seed):
-        config = configs.get(held.dataset)
-        if config is None or isinstance(config, str):
-            raise MethodUnavailable(config or f"no FLAML configuration for {held.dataset!r}")
-        ours = pool.space.canonical(config)
-        return [pool.nearest_unused(ours, set())]
-
-    return run
-
-
-def flaml_configs(datasets: Sequence[str], corpus: str, space: str) -> dict[str, dict[str, Any] | str]:
-    """FLAML's zero-shot configuration (``flaml.default.suggest_hyperparams``) for each dataset."""
-    try:
-        from flaml.default import suggest_hyperparams
-    except ImportError as error:
-        return {d: f"flaml is not installed ({error}); pip install 'autometa[peers]'" for d in datasets}
-    from autometa.datasets import load_corpus
-
-    if space != "lightgbm":
-        return {d: f"FLAML's zero-shot portfolio has no {space!r} learner" for d in datasets}
-    out: dict[str, dict[str, Any] | str] = {}
-    for dataset in load_corpus(corpus, names=list(datasets)):
-        task = "regression" if dataset.task == "regression" else "classification"
-        try:
-            params, _ = suggest_hyperparams(task, dataset.X, dataset.y, "lgbm")
-            out[dataset.name] = dict(params)
-        except Exception as error:  # a peer's failure is a result to report, not a crash
-            out[dataset.name] = f"flaml failed: {type(error).__name__}: {error}"
-    return out
+DETERMINISTIC = {"defaults", "flaml", "autogluon", "knn", "portfolio", "autometa", "autometa-d2v", "autometa-both"}
 
 
 def _run_fold(
@@ -262,7 +259,7 @@ def _run_fold(
     seeds: int,
     members: int,
     autometa_method: str,
-    flaml: dict,
+    peers: pd.DataFrame,
     extra: pd.DataFrame | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
@@ -271,7 +268,7 @@ def _run_fold(
     from threadpoolctl import threadpool_limits
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per study would flood the output
-    table = {**METHODS, "flaml": flaml_method(flaml)}
+    table = METHODS
     pool = Pool(metadata.configs, space)
     if extra is not None:
         metadata = dataclasses.replace(
@@ -282,10 +279,15 @@ def _run_fold(
     rows, errors = [], []
     with threadpool_limits(1):
         for dataset in held_out:
+            own = peers[peers["dataset"] == dataset].sort_values(["peer", "rank"])
             held = HeldOut(
-                dataset, metadata.tasks.loc[dataset], metadata.scores.loc[dataset], metadata.metafeatures.loc[dataset]
+                dataset,
+                metadata.tasks.loc[dataset],
+                metadata.scores.loc[dataset],
+                metadata.metafeatures.loc[dataset],
+                {peer: list(rows["score"].astype(float)) for peer, rows in own.groupby("peer")},
             )
-            best, worst = np.nanmax(held.scores.to_numpy()), np.nanmin(held.scores.to_numpy())
+            best, worst = held.bounds()
             for method in methods:
                 try:
                     first = None
@@ -295,7 +297,7 @@ def _run_fold(
                         else:
                             chosen = list(table[method](fold, held, pool, budget, seed))[:budget]
                             first = chosen
-                        scores = held.scores.loc[chosen].to_numpy(dtype=float)
+                        scores = np.array([held.score(c) for c in chosen], dtype=float)
                         curve = best_so_far_regret(scores, best, worst)
                         curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
                         rows.extend(
@@ -314,6 +316,17 @@ def _run_fold(
     return rows, errors
 
 
+def _empty_peers() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "dataset": pd.Series(dtype=str),
+            "peer": pd.Series(dtype=str),
+            "rank": pd.Series(dtype=int),
+            "score": pd.Series(dtype=float),
+        }
+    )
+
+
 def run_discrete(
     metadata: MetaData,
     space,
@@ -324,7 +337,7 @@ def run_discrete(
     folds: int = 10,
     members: int = 4,
     autometa_method: str = DEFAULT_METHOD,
-    flaml: dict[str, dict[str, Any] | str] | None = None,
+    peers: pd.DataFrame | None = None,
     workers: int = 1,
     fold_features: pd.DataFrame | None = None,
     fold_seed: int = 0,
@@ -336,6 +349,10 @@ def run_discrete(
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
     processes run folds in parallel (one thread each); the result does not depend on it.
 
+    peers : the knowledge base's exact peer evaluations (:meth:`KnowledgeBase.peers`): the
+        ``flaml`` and ``autogluon`` methods read their scores there, and every method's regret is
+        measured against the best of pool and peers. Without them those two methods are
+        reported unavailable.
     fold_features : Dataset2Vec embeddings indexed by (fold, dataset), fold i's from an encoder
         trained without fold i (:func:`autometa.encoder.cached_fold_embeddings` with the same
         `folds`); without them the ``-d2v`` and ``-both`` methods are reported unavailable.
@@ -353,7 +370,7 @@ def run_discrete(
             seeds,
             members,
             autometa_method,
-            flaml or {},
+            _empty_peers() if peers is None else peers,
             None if fold_features is None else fold_features.loc[i],
         )
         for i, held_out in enumerate(group_folds(metadata, folds, fold_seed))

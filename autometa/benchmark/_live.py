@@ -61,14 +61,15 @@ def _excluded_groups(dataset, manifest, groups: pd.Series) -> set[str]:
     }
 
 
-def _flaml_params(dataset) -> dict[str, Any]:
+def _flaml_params(rows) -> dict[str, Any]:
+    """FLAML's zero-shot configuration, chosen on the rows it is scored on."""
+    from autometa.exceptions import MissingDependencyError
+    from autometa.peers import flaml_configuration
+
     try:
-        from flaml.default import suggest_hyperparams
-    except ImportError as error:
-        raise MethodUnavailable(f"flaml is not installed ({error}); pip install 'autometa[peers]'") from error
-    task = "regression" if dataset.task == "regression" else "classification"
-    params, _ = suggest_hyperparams(task, dataset.X, dataset.y, "lgbm")
-    return {k: v for k, v in dict(params).items() if k != "verbose"}
+        return flaml_configuration(rows)
+    except MissingDependencyError as error:
+        raise MethodUnavailable(str(error)) from error
 
 
 def run_live(
@@ -189,7 +190,7 @@ def run_live(
                     elif method == "defaults":
                         scores = fixed([dict(search_space.defaults)])
                     elif method == "flaml":
-                        scores = fixed([_flaml_params(dataset)])
+                        scores = fixed([_flaml_params(rows)])
                     elif method in ("knn", "portfolio", "autometa"):
                         chosen = model(autometa_method if method == "autometa" else method)
                         scores = fixed([s.params for s in chosen.suggest_configs(values, budget, random_state=seed)])

@@ -66,8 +66,8 @@ def benchmark(
     mode : ``"discrete"`` (over the knowledge base: :func:`run_discrete`) or ``"live"`` (real
         studies on `data`: :func:`run_live`).
     autometa_method : the meta-model method behind ``autometa`` (default: the shipped one's).
-    corpus : the corpus folder: FLAML's configurations and the per-fold Dataset2Vec encoders of
-        discrete mode need the datasets themselves.
+    corpus : the corpus folder: the per-fold Dataset2Vec encoders of discrete mode need the
+        datasets themselves (peers are read from the knowledge base: ``autometa kb peers``).
     grouping : what is held out together: ``"family"`` (name families, same targets and
         near-duplicates) or ``"near-duplicate"`` (the content rule alone).
     fold_seed : which groups share a fold (discrete mode).
@@ -80,7 +80,7 @@ def benchmark(
     """
     from tqdm.auto import tqdm
 
-    from autometa.benchmark._discrete import METHODS, flaml_configs, run_discrete
+    from autometa.benchmark._discrete import METHODS, run_discrete
     from autometa.benchmark._live import LIVE_METHODS, run_live
     from autometa.benchmark._report import merge_curves, read_report, write_report
     from autometa.knowledge import KnowledgeBase
@@ -100,16 +100,7 @@ def benchmark(
                 raise DataError(f"The {space} knowledge base has no {task} datasets.")
         if limit:
             metadata = metadata.subset(metadata.datasets[:limit])
-        flaml = None
-        if "flaml" in methods:
-            flaml = (
-                flaml_configs(metadata.datasets, corpus, space)
-                if corpus
-                else {
-                    d: "FLAML needs the datasets themselves: pass --corpus or set AUTOMETA_CORPUS"
-                    for d in metadata.datasets
-                }
-            )
+        peers = kb.peers(space) if {"flaml", "autogluon"} & set(methods) or len(kb.peers(space)) else None
         fold_features = None
         if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods):
             fold_features = _fold_embeddings_or_none(metadata, corpus, folds, out, log)
@@ -123,7 +114,7 @@ def benchmark(
                 folds=folds,
                 members=members,
                 autometa_method=autometa_method,
-                flaml=flaml,
+                peers=peers,
                 workers=workers,
                 fold_features=fold_features,
                 fold_seed=fold_seed,

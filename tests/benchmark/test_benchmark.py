@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autometa.benchmark import flaml_configs, run_discrete, run_live, speed_up, write_report
+from autometa.benchmark import run_discrete, run_live, speed_up, write_report
 from autometa.benchmark._report import curves_from_runs, runs_table
 from autometa.cli import main
 from autometa.knowledge import KnowledgeBase
@@ -84,12 +84,59 @@ def test_discrete_same_seed_same_result_in_parallel_too(metadata):
 
 
 @pytest.mark.peers
-def test_flaml_zero_shot_peer(metadata, corpus_path):
-    data, params, _ = metadata
-    configs = flaml_configs(data.datasets, str(corpus_path), "lightgbm")
-    assert set(configs) == set(data.datasets) and all(isinstance(c, dict) for c in configs.values())
-    curves, errors = run_discrete(data, params, methods=["flaml"], budget=3, seeds=1, folds=4, flaml=configs)
-    assert len(errors) == 0 and set(curves["method"]) == {"flaml"}
+def test_peers_are_evaluated_exactly_and_scored_from_their_own_evaluations(metadata, corpus_path, tmp_path):
+    import json
+    import shutil
+
+    from autometa.knowledge import KnowledgeBase
+    from autometa.peers import evaluate_peers
+
+    data, space, kb_folder = metadata
+    kb = tmp_path / "kb"
+    shutil.copytree(kb_folder, kb)
+    portfolio = json.loads((corpus_path.parents[1] / "peers" / "autogluon_zeroshot_2023_gbm.json").read_text())
+    portfolio["configs"] = portfolio["configs"][2:4]  # two of the 16, to keep the test short
+    (tmp_path / "ag.json").write_text(json.dumps(portfolio))
+    names = data.datasets[:4]
+    table = evaluate_peers(kb, corpus_path, names=names, autogluon=tmp_path / "ag.json", progress=False)
+    assert sorted(table.groupby("peer").size().items()) == [("autogluon", 8), ("flaml", 4)]
+    assert table["error"].isna().all() and table["score"].notna().all()
+    first = json.loads(table[(table.peer == "autogluon") & (table["rank"] == 0)]["params"].iloc[0])
+    assert first["learning_rate"] == 0.03 and first["num_leaves"] == 128 and first["n_estimators"] == 10_000
+    again = evaluate_peers(kb, corpus_path, names=names, autogluon=tmp_path / "ag.json", progress=False)
+    pd.testing.assert_frame_equal(again, table)  # resumable: nothing is evaluated twice
+
+    peers = KnowledgeBase(kb).peers("lightgbm")
+    curves, errors = run_discrete(
+        data, space, methods=["flaml", "autogluon", "defaults"], budget=3, seeds=1, folds=4, peers=peers
+    )
+    assert set(errors["dataset"]) == set(data.datasets) - set(names)  # no evaluation, no score
+    at1 = curves[curves.budget == 1].set_index(["dataset", "method"])["regret"]
+    for name in names:
+        scores = peers[peers.dataset == name].set_index(["peer", "rank"])["score"]
+        every = np.concatenate([data.scores.loc[name].to_numpy(dtype=float), scores.to_numpy()])
+        best, worst = np.nanmax(every), np.nanmin(every)
+        assert at1[(name, "flaml")] == pytest.approx((best - scores[("flaml", 0)]) / (best - worst))
+        assert at1[(name, "defaults")] == pytest.approx((best - data.scores.loc[name, 0]) / (best - worst))
+
+
+def test_autogluon_settings_stop_early(corpus_path):
+    from autometa.datasets import load_dataset
+    from autometa.peers import autogluon_patience, early_stopping_fit
+    from autometa.protocol import Protocol, evaluate, prepare_rows
+    from autometa.spaces import get_space
+
+    assert autogluon_patience(1_000) == 300 and autogluon_patience(100_000) == 30 and autogluon_patience(10**7) == 20
+    rows = prepare_rows(load_dataset(corpus_path / "pima.tsv.gz"), Protocol())
+    fitted = []
+
+    def fit(model, X, y):
+        fitted.append(early_stopping_fit(0)(model, X, y))
+        return fitted[-1]
+
+    result = evaluate(get_space("lightgbm"), {"n_estimators": 10_000, "learning_rate": 0.05}, rows, Protocol(), fit=fit)
+    assert result.ok and 0.7 < result.score < 1
+    assert all(0 < model.best_iteration_ < 1_000 for model in fitted)
 
 
 def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path):
