@@ -347,10 +347,10 @@ def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None) ->
     kinds = {"classification": {"binary", "multiclass"}}.get(task or "", {task} if task else set(space.tasks))
     chosen = [e for e in entries if (wanted is None or e.name in wanted) and e.task in kinds and e.task in space.tasks]
     # Cheapest first: results start flowing early and an ETA settles quickly.
-    return [e.name for e in sorted(chosen, key=lambda e: _cost(e, plan.max_rows))]
+    return [e.name for e in sorted(chosen, key=lambda e: dataset_cost(e, plan.max_rows))]
 
 
-def _cost(entry, max_rows: int) -> int:
+def dataset_cost(entry, max_rows: int) -> int:
     """Relative cost of one dataset: rows after the cap x features x trees per boosting round (one
     per class for multiclass, one for binary and regression). On the LightGBM knowledge base its
     Spearman correlation with the measured cross-validation time is 0.91 (uncapped rows and every

@@ -130,10 +130,22 @@ def evaluate_peers(
     wanted = list(names) if names is not None else sorted(manifest["datasets"])
     done = kb.peers(space)
     finished = set(zip(done["dataset"], done["peer"]))
-    todo = [d for d in wanted if any((d, p) not in finished for p in peers)]
+    from autometa.collect import dataset_cost
+    from autometa.datasets import read_corpus_index
+
+    entries = {e.name: e for e in read_corpus_index(corpus)}
+    missing = sorted(set(wanted) - set(entries))
+    if missing:
+        raise DataError(f"Not in the corpus at {str(corpus)!r}: {missing[:10]}.")
+    # Cheapest first, as the collector: results start flowing early.
+    todo = sorted(
+        (d for d in wanted if any((d, p) not in finished for p in peers)),
+        key=lambda d: dataset_cost(entries[d], protocol.max_rows),
+    )
     rows_out = [done] if len(done) else []
     with threadpool_limits(1):
-        for dataset in tqdm(load_corpus(corpus, names=todo), total=len(todo), desc="peers", disable=not progress):
+        for name in tqdm(todo, desc="peers", disable=not progress):
+            dataset = next(load_corpus(corpus, names=[name]))
             rows = prepare_rows(dataset, protocol)
             folds = fold_indices(rows, protocol)
             new = []

@@ -365,7 +365,7 @@ def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_p
 
 
 def test_datasets_are_collected_cheapest_first_by_their_capped_size(corpus_path, tmp_path):
-    from autometa.collect import _cost, _dataset_names
+    from autometa.collect import _dataset_names, dataset_cost
     from autometa.datasets import read_corpus_index
 
     plan = Plan(
@@ -382,5 +382,5 @@ def test_datasets_are_collected_cheapest_first_by_their_capped_size(corpus_path,
     assert names.index("sleep") < names.index("mfeat_factors")
     # A binary target needs one tree a round, like regression; k classes need k.
     entries = {e.name: e for e in read_corpus_index(corpus_path)}
-    assert _cost(entries["adult"], 2000) == 2000 * 14 and _cost(entries["1027_ESL"], 2000) == 488 * 4
-    assert _cost(entries["iris"], 100) == 100 * 4 * 3
+    assert dataset_cost(entries["adult"], 2000) == 2000 * 14 and dataset_cost(entries["1027_ESL"], 2000) == 488 * 4
+    assert dataset_cost(entries["iris"], 100) == 100 * 4 * 3
