@@ -346,7 +346,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
         limit=args.limit,
         task=args.task,
         grouping=args.groups,
-        fold_seed=args.fold_seed,
+        fold_seeds=args.fold_seeds,
         location=args.location,
         out=args.out,
         prefix=args.prefix,
@@ -593,7 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="what is held out together: name families, same targets and near-duplicates (default), or "
         "near-duplicates only (the grouping of earlier reports)",
     )
-    bench.add_argument("--fold-seed", type=int, default=0, help="which groups share a fold (default: %(default)s)")
+    bench.add_argument(
+        "--fold-seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="which groups share a fold; several: every method runs once per fold seed and the report gives "
+        "mean ± sd over them (default: 0)",
+    )
     bench.add_argument(
         "--task",
         choices=["binary", "multiclass", "classification", "regression"],

@@ -53,6 +53,11 @@ def main() -> None:
         choices=sorted(CANDIDATES),
     )
     parser.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="add knn_portfolio variants: 5 or 20 neighbours (10 shipped), guard quantile 0.9 or no guard (0.95 shipped)",
+    )
     parser.add_argument("--prefix", default="heldout_validation")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
@@ -64,6 +69,12 @@ def main() -> None:
         else CANDIDATES[name]
         for name in args.candidates
     }
+    if args.sweep:
+        base = CANDIDATES[DEFAULT_METHOD]
+        for k in (5, 20):
+            candidates[f"{DEFAULT_METHOD} neighbours={k}"] = dataclasses.replace(base, neighbours=k)
+        for q in (0.9, None):
+            candidates[f"{DEFAULT_METHOD} guard={q}"] = dataclasses.replace(base, guard_quantile=q)
     start = time.perf_counter()
     tables, sizes = [], {}
     for grouping in args.groupings:
@@ -96,7 +107,8 @@ def main() -> None:
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/heldout_validation.py --space {args.space}"
         + (f" --task {args.task}" if args.task else "")
         + f" --folds {args.folds} --seeds {' '.join(map(str, args.seeds))} --groupings {' '.join(args.groupings)}"
-        f" --candidates {' '.join(args.candidates)} --members {args.members} --out {args.out}` ({seconds:.0f} s).",
+        f" --candidates {' '.join(args.candidates)} --members {args.members}{' --sweep' if args.sweep else ''}"
+        f" --prefix {args.prefix} --out {args.out}` ({seconds:.0f} s).",
         "",
         "Datasets and groups: "
         + "; ".join(f"{g}: {n} datasets in {k} groups" for g, (n, k) in sizes.items())

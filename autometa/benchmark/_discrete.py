@@ -260,6 +260,7 @@ def _run_fold(
     members: int,
     autometa_method: str,
     peers: pd.DataFrame,
+    fold_seed: int,
     extra: pd.DataFrame | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
@@ -304,6 +305,7 @@ def _run_fold(
                             {
                                 "dataset": dataset,
                                 "task": held.task,
+                                "fold_seed": fold_seed,
                                 "seed": seed,
                                 "method": method,
                                 "budget": b + 1,
@@ -371,6 +373,7 @@ def run_discrete(
             members,
             autometa_method,
             _empty_peers() if peers is None else peers,
+            fold_seed,
             None if fold_features is None else fold_features.loc[i],
         )
         for i, held_out in enumerate(group_folds(metadata, folds, fold_seed))

@@ -2,8 +2,11 @@
 
 - Normalized regret of a score on a dataset: ``(s_max - s) / (s_max - s_min)`` over the
   dataset's evaluated pool (higher-is-better scores); curves use the best-so-far score.
-- Average rank: per (dataset, seed, budget) the methods are ranked by best-so-far regret
-  (lower is better, ties share the mean rank), then averaged.
+- Average rank: per (dataset, fold seed, seed, budget) the methods are ranked by best-so-far
+  regret (lower is better, ties share the mean rank), then averaged.
+
+A run is one (dataset, fold seed, seed): the fold seed says which groups were held out together,
+the seed drives the samplers.
 """
 
 from __future__ import annotations
@@ -22,22 +25,32 @@ def best_so_far_regret(scores: np.ndarray, pool_best: float, pool_worst: float) 
     return np.clip((pool_best - best) / spread, 0.0, None)
 
 
+RUN = ["dataset", "fold_seed", "seed"]
+
+
+def with_fold_seed(curves: pd.DataFrame) -> pd.DataFrame:
+    """`curves` with a ``fold_seed`` column (0 for runs made before fold seeds were recorded)."""
+    return curves if "fold_seed" in curves.columns else curves.assign(fold_seed=0)
+
+
 def average_rank(curves: pd.DataFrame) -> pd.DataFrame:
     """Mean rank per (method, budget).
 
     `curves` has columns ``dataset, seed, method, budget, regret``; returns a frame indexed by
     budget with one column per method.
     """
-    ranked = curves.copy()
-    ranked["rank"] = ranked.groupby(["dataset", "seed", "budget"])["regret"].rank(method="average")
+    ranked = with_fold_seed(curves).copy()
+    ranked["rank"] = ranked.groupby([*RUN, "budget"])["regret"].rank(method="average")
     return ranked.groupby(["budget", "method"])["rank"].mean().unstack("method")
 
 
 def win_tie_loss(
     curves: pd.DataFrame, method: str, peer: str, budget: int, tolerance: float = 1e-9
 ) -> tuple[int, int, int]:
-    """Datasets x seeds where `method` has lower / equal / higher regret than `peer` at `budget`."""
-    at = curves[curves["budget"] == budget].pivot_table(index=["dataset", "seed"], columns="method", values="regret")
+    """Runs (datasets x fold seeds x seeds) where `method` has lower / equal / higher regret than
+    `peer` at `budget`."""
+    curves = with_fold_seed(curves)
+    at = curves[curves["budget"] == budget].pivot_table(index=RUN, columns="method", values="regret")
     difference = at[method] - at[peer]
     return (
         int((difference < -tolerance).sum()),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark._metrics import average_rank, trials_to_reach, win_tie_loss
+from autometa.benchmark._metrics import RUN, average_rank, trials_to_reach, win_tie_loss, with_fold_seed
 from autometa.exceptions import DataError
 
 REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
@@ -33,6 +33,20 @@ def mean_curves(curves: pd.DataFrame) -> pd.DataFrame:
     """Mean regret per (budget, method): seeds averaged per dataset first, then datasets."""
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean()
     return per_dataset.groupby(["budget", "method"]).mean().unstack("method")
+
+
+def fold_seed_spread(curves: pd.DataFrame, budgets: Sequence[int]) -> pd.DataFrame:
+    """``mean ± sd`` of the mean regret over fold seeds (each fold seed: datasets, then seeds,
+    averaged), per method (rows) and budget (columns)."""
+    curves = with_fold_seed(curves)
+    at = curves[curves["budget"].isin(budgets)]
+    per_fold_seed = at.groupby(["method", "fold_seed", "dataset", "budget"])["regret"].mean()
+    per_fold_seed = per_fold_seed.groupby(["method", "fold_seed", "budget"]).mean()
+    mean = per_fold_seed.groupby(["method", "budget"]).mean().unstack("budget")
+    sd = per_fold_seed.groupby(["method", "budget"]).std(ddof=1).unstack("budget")
+    table = mean.apply(lambda c: c.map("{:.4f}".format)) + " ± " + sd.apply(lambda c: c.map("{:.4f}".format))
+    table.columns = [str(b) for b in table.columns]
+    return table
 
 
 def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (1, 5, 10)) -> pd.DataFrame:
@@ -79,8 +93,11 @@ def summary_markdown(
         lines += [f"- `{c}`" for c in commands] + [""]
     if notes:
         lines += [notes, ""]
+    curves = with_fold_seed(curves)
+    fold_seeds = curves["fold_seed"].nunique()
     lines += [
-        f"{curves['dataset'].nunique()} datasets, {curves['seed'].nunique()} seeds, methods: {', '.join(order)}.",
+        f"{curves['dataset'].nunique()} datasets, {fold_seeds} fold seed{'s' if fold_seeds > 1 else ''}, "
+        f"{curves['seed'].nunique()} seeds, methods: {', '.join(order)}.",
         "",
         "## Mean normalized regret of the best so far (0 = best of the pool), by budget",
         "",
@@ -91,6 +108,13 @@ def summary_markdown(
         markdown_table(ranks[order].T, ".2f"),
         "",
     ]
+    if fold_seeds > 1:
+        lines += [
+            f"## Mean regret, mean ± sd over the {fold_seeds} fold seeds (each: datasets, then seeds, averaged)",
+            "",
+            markdown_table(fold_seed_spread(curves, budgets).loc[order]),
+            "",
+        ]
     best = ranks.idxmin(axis=1)
     lines += ["Best average rank per budget: " + ", ".join(f"{b}: {best[b]}" for b in budgets), ""]
     if focus in set(curves["method"]):
@@ -189,10 +213,10 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
 
 
 def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
-    """One row per run (dataset, task, seed, method) with its best-so-far regret after 1..B trials
-    (columns ``regret@1`` ... ``regret@B``): the compact form of the curves."""
-    wide = curves.pivot_table(
-        index=["dataset", "task", "seed", "method"], columns="budget", values="regret", aggfunc="first"
+    """One row per run (dataset, task, fold seed, seed, method) with its best-so-far regret after
+    1..B trials (columns ``regret@1`` ... ``regret@B``): the compact form of the curves."""
+    wide = with_fold_seed(curves).pivot_table(
+        index=["dataset", "task", "fold_seed", "seed", "method"], columns="budget", values="regret", aggfunc="first"
     )
     wide.columns = [f"regret@{b}" for b in wide.columns]
     return wide.reset_index()
@@ -200,9 +224,10 @@ def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
 
 def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The long curves (one row per run and budget) back from :func:`runs_table`."""
-    long = runs.melt(id_vars=["dataset", "task", "seed", "method"], var_name="budget", value_name="regret")
+    runs = with_fold_seed(runs)
+    long = runs.melt(id_vars=["dataset", "task", "fold_seed", "seed", "method"], var_name="budget", value_name="regret")
     long["budget"] = long["budget"].str.removeprefix("regret@").astype(int)
-    return long.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True)
+    return long.sort_values(["dataset", "fold_seed", "seed", "method", "budget"], ignore_index=True)
 
 
 def write_report(
@@ -257,7 +282,8 @@ def merge_curves(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs of ``new`` plus those of ``old`` for methods ``new`` does not have (a method in both
     is replaced by its new runs). Both must cover the same datasets, seeds and budgets."""
-    for column in ("dataset", "seed", "budget"):
+    old, new = with_fold_seed(old), with_fold_seed(new)
+    for column in ("dataset", "fold_seed", "seed", "budget"):
         if set(old[column]) != set(new[column]):
             raise DataError(
                 f"Cannot merge benchmark runs with different {column}s: run the new methods with "
@@ -266,4 +292,4 @@ def merge_curves(
     rerun = set(new["method"])
     curves = pd.concat([old[~old["method"].isin(rerun)], new], ignore_index=True)
     errors = pd.concat([old_errors[~old_errors["method"].isin(rerun)], new_errors], ignore_index=True)
-    return curves.sort_values(["dataset", "seed", "method", "budget"], ignore_index=True), errors
+    return curves.sort_values([*RUN, "method", "budget"], ignore_index=True), errors

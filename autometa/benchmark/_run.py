@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from autometa.exceptions import DataError
 
 
@@ -52,7 +54,7 @@ def benchmark(
     limit: int | None = None,
     task: str | None = None,
     grouping: str = "family",
-    fold_seed: int = 0,
+    fold_seeds: Sequence[int] = (0,),
     location: str | None = None,
     out: str | Path = "benchmark-results",
     prefix: str | None = None,
@@ -70,7 +72,8 @@ def benchmark(
         datasets themselves (peers are read from the knowledge base: ``autometa kb peers``).
     grouping : what is held out together: ``"family"`` (name families, same targets and
         near-duplicates) or ``"near-duplicate"`` (the content rule alone).
-    fold_seed : which groups share a fold (discrete mode).
+    fold_seeds : which groups share a fold (discrete mode): every method runs once per fold seed,
+        and the report gives the mean ± sd over them.
     task : discrete mode: only the knowledge base's datasets of this task kind (``binary``,
         ``multiclass``, ``regression``) or family (``classification``); the meta-models learn
         from those datasets only.
@@ -102,26 +105,35 @@ def benchmark(
             metadata = metadata.subset(metadata.datasets[:limit])
         peers = kb.peers(space) if {"flaml", "autogluon"} & set(methods) or len(kb.peers(space)) else None
         fold_features = None
-        if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods):
+        if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods) and list(fold_seeds) == [0]:
+            # Per-fold encoders are cached for fold seed 0 (the validation and the benchmark share them).
             fold_features = _fold_embeddings_or_none(metadata, corpus, folds, out, log)
-        with tqdm(total=len(metadata.datasets), desc="benchmark (discrete)", unit="dataset", disable=quiet) as bar:
-            curves, errors = run_discrete(
-                metadata,
-                kb.space(space),
-                methods=methods,
-                budget=budget,
-                seeds=seeds,
-                folds=folds,
-                members=members,
-                autometa_method=autometa_method,
-                peers=peers,
-                workers=workers,
-                fold_features=fold_features,
-                fold_seed=fold_seed,
-                progress=lambda name: bar.update(1),
-            )
+        every_curves, every_errors = [], []
+        total = len(metadata.datasets) * len(fold_seeds)
+        with tqdm(total=total, desc="benchmark (discrete)", unit="dataset", disable=quiet) as bar:
+            for fold_seed in fold_seeds:
+                curves, errors = run_discrete(
+                    metadata,
+                    kb.space(space),
+                    methods=methods,
+                    budget=budget,
+                    seeds=seeds,
+                    folds=folds,
+                    members=members,
+                    autometa_method=autometa_method,
+                    peers=peers,
+                    workers=workers,
+                    fold_features=fold_features,
+                    fold_seed=fold_seed,
+                    progress=lambda name: bar.update(1),
+                )
+                every_curves.append(curves)
+                every_errors.append(errors.drop_duplicates())
+        curves = pd.concat(every_curves, ignore_index=True)
+        errors = pd.concat(every_errors, ignore_index=True).drop_duplicates(ignore_index=True)
         notes = (
-            f"Discrete mode (HPO-B style): {folds} folds of whole {grouping} groups (fold seed {fold_seed}; "
+            f"Discrete mode (HPO-B style): {folds} folds of whole {grouping} groups (fold seeds "
+            f"{', '.join(map(str, fold_seeds))}; "
             f"{metadata.groups.nunique()} groups over {len(metadata.datasets)} datasets); {len(metadata.configs)} "
             f"pool configurations per dataset; autometa = the {autometa_method} meta-model; warm starts "
             f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."

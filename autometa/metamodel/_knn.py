@@ -83,14 +83,17 @@ def nearest_dataset_configs(distances: pd.Series, best_configs: dict[str, list[i
     return chosen
 
 
-def fallback_threshold(reference: np.ndarray, quantile: float) -> float:
-    """The `quantile` of the distances from each reference row to its nearest other row.
+def fallback_threshold(reference: np.ndarray, quantile: float, groups: np.ndarray | None = None) -> float:
+    """The `quantile` of the distances from each reference row to its nearest row of another group
+    (another row, without `groups`).
 
     A new dataset farther than this from every reference dataset is less familiar than all but
-    ``1 - quantile`` of the reference datasets are to each other.
+    ``1 - quantile`` of the reference datasets are to the datasets outside their own group: the
+    situation of a dataset whose whole group is unknown, as in a held-out split.
     """
+    groups = np.arange(len(reference)) if groups is None else np.asarray(groups)
     nearest = []
     for i in range(len(reference)):
-        others = np.delete(reference, i, axis=0)
+        others = reference[groups != groups[i]]
         nearest.append(l1_distances(reference[i], others).min() if len(others) else np.inf)
     return float(np.quantile(nearest, quantile)) if nearest else float("inf")

@@ -45,7 +45,6 @@ from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
 DEFAULT_METHOD = "knn_portfolio"  # the shipped default of every space, chosen by grouped validation
-NEIGHBOURS = 10  # nearest datasets whose scores are the scenarios of "knn_portfolio" and "hybrid"
 KNN_DEPTH = 50  # best configurations kept per training dataset by "knn"
 PORTFOLIO_SIZE = 50
 FRESH_CANDIDATES = 512  # fresh samples of the space a surrogate ranks besides the pool
@@ -58,11 +57,13 @@ class Settings:
     members : surrogate ensemble size (``surrogate``, ``hybrid``).
     objective : surrogate objective, ``"regression"`` or ``"rank"`` (``surrogate``).
     random_state : seed of the surrogate's bootstraps and of fresh candidates.
+    neighbours : nearest datasets whose scores are the scenarios (``knn_portfolio``, ``hybrid``).
     """
 
     members: int = 8
     objective: str = "regression"
     random_state: int = 0
+    neighbours: int = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +197,7 @@ class Knn(Method):
 
 class KnnPortfolio(Knn):
     """The `n` pool configurations that maximize the expected best-of-n over the normalized
-    scores of the :data:`NEIGHBOURS` nearest datasets, chosen greedily; the best trial of a
+    scores of the ``settings.neighbours`` nearest datasets, chosen greedily; the best trial of a
     user's own study among the nearest datasets goes first."""
 
     name = "knn_portfolio"
@@ -210,11 +211,15 @@ class KnnPortfolio(Knn):
     def rank(self, query, n, pool_only):
         distances = query.distances
         scores = self.pool_scores
-        complete = [d for d in distances.index if d in scores.index][:NEIGHBOURS]
+        complete = [d for d in distances.index if d in scores.index][: self.settings.neighbours]
         studies = (
             []
             if pool_only
-            else [d for d in distances.index[:NEIGHBOURS] if d not in scores.index and self.best_configs.get(d)]
+            else [
+                d
+                for d in distances.index[: self.settings.neighbours]
+                if d not in scores.index and self.best_configs.get(d)
+            ]
         )
         start = [(self.best_configs[d][0], d) for d in studies][:n]
         scenarios = scores.loc[complete].to_numpy(dtype=float)
@@ -331,7 +336,7 @@ class Hybrid(KnnPortfolio):
         pool = self.pool_scores.columns
         configs = query.configs.loc[pool]
         first = int(np.argmax(self.surrogate.predict_members(query.metafeatures, configs).mean(axis=0)))
-        complete = [d for d in query.distances.index if d in self.pool_scores.index][:NEIGHBOURS]
+        complete = [d for d in query.distances.index if d in self.pool_scores.index][: self.settings.neighbours]
         scenarios = self.pool_scores.loc[complete].to_numpy(dtype=float)
         chosen = greedy_best_of(scenarios, n, start=[first])
         because = (

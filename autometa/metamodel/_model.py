@@ -30,9 +30,12 @@ METHOD_NAMES = tuple(METHODS)
 # Fallback threshold: the nearest training dataset farther than this quantile of the
 # nearest-neighbour distances among training datasets counts as unfamiliar.
 FALLBACK_QUANTILE = 0.95
+NEIGHBOURS = 10
 # Keys of metamodel.json that MetaModel itself writes; a method's state uses other keys.
 _OWN_KEYS = frozenset(
     {
+        "neighbours",
+        "guard_quantile",
         "schema_version",
         "space",
         "method",
@@ -102,12 +105,14 @@ class MetaModel:
     features : metafeatures read: ``"handcrafted"``, ``"dataset2vec"`` (embeddings ``d2v.*``) or
         ``"both"``.
     random_state : seed of the surrogate's bootstraps and of fresh candidates.
+    neighbours : nearest datasets whose scores ``knn_portfolio`` and ``hybrid`` read.
+    guard_quantile : the negative-transfer guard: a dataset farther from every training dataset
+        than this quantile of the training datasets' distances to their nearest dataset of
+        another group gets the static portfolio instead (None: no guard).
 
     Only stores its parameters; :meth:`fit` (or :meth:`from_knowledge_base`, :meth:`load`)
     makes it usable. Besides the method, a fitted meta-model holds the metafeature scaling, the
-    training datasets' scaled metafeatures and the negative-transfer guard: a dataset farther
-    from every training dataset than the ``FALLBACK_QUANTILE`` of the training datasets'
-    nearest-neighbour distances gets the static portfolio instead.
+    training datasets' scaled metafeatures and the guard.
     """
 
     def __init__(
@@ -119,6 +124,8 @@ class MetaModel:
         objective: str = "regression",
         features: str = "handcrafted",
         random_state: int = 0,
+        neighbours: int = NEIGHBOURS,
+        guard_quantile: float | None = FALLBACK_QUANTILE,
     ):
         self.space = space
         self.method = method
@@ -126,10 +133,14 @@ class MetaModel:
         self.objective = objective
         self.features = features  # handcrafted metafeatures, Dataset2Vec embeddings, or both
         self.random_state = random_state
+        self.neighbours = neighbours
+        self.guard_quantile = guard_quantile
         self.encoder_sha256_: str | None = None
 
     def _settings(self) -> Settings:
-        return Settings(members=self.members, objective=self.objective, random_state=self.random_state)
+        return Settings(
+            members=self.members, objective=self.objective, random_state=self.random_state, neighbours=self.neighbours
+        )
 
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
@@ -197,7 +208,11 @@ class MetaModel:
         self.configs_ = metadata.configs
         self.scaling_ = Scaling.fit(metadata.metafeatures)
         self.reference_ = pd.DataFrame(self.scaling_.transform(metadata.metafeatures), index=metadata.datasets)
-        self.threshold_ = fallback_threshold(self.reference_.to_numpy(), FALLBACK_QUANTILE)
+        self.threshold_ = (
+            float("inf")
+            if self.guard_quantile is None
+            else fallback_threshold(self.reference_.to_numpy(), self.guard_quantile, metadata.groups.to_numpy())
+        )
         self.fallback_ = Portfolio(self._settings()).fit(metadata, space)
         self.method_ = METHODS[self.method](self._settings()).fit(metadata, space)
         self.provenance_ = {
@@ -347,6 +362,8 @@ class MetaModel:
             "members": self.members,
             "objective": self.objective,
             "random_state": self.random_state,
+            "neighbours": self.neighbours,
+            "guard_quantile": self.guard_quantile,
             "features": self.features,
             "encoder_sha256": self.encoder_sha256_,
             "params": self.params_,
@@ -403,6 +420,8 @@ class MetaModel:
             objective=document.get("objective", "regression"),
             features=document.get("features", "handcrafted"),
             random_state=document["random_state"],
+            neighbours=document.get("neighbours", NEIGHBOURS),
+            guard_quantile=document.get("guard_quantile", FALLBACK_QUANTILE),
         )
         model.encoder_sha256_ = document.get("encoder_sha256")
         model.space_ = get_space(document["space"]).with_ranges(document["params"])

@@ -20,7 +20,7 @@ from autometa.groups import group_folds
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, fallback_threshold, l1_distances
 from autometa.metamodel._methods import DEFAULT_METHOD
-from autometa.metamodel._model import FALLBACK_QUANTILE, MetaModel
+from autometa.metamodel._model import FALLBACK_QUANTILE, NEIGHBOURS, MetaModel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +31,18 @@ class Candidate:
     features: str = "handcrafted"
     members: int = 4
     objective: str = "regression"
+    neighbours: int = NEIGHBOURS
+    guard_quantile: float | None = FALLBACK_QUANTILE
 
     def fit(self, train: MetaData, space) -> MetaModel:
         return MetaModel(
-            space.name, self.method, members=self.members, objective=self.objective, features=self.features
+            space.name,
+            self.method,
+            members=self.members,
+            objective=self.objective,
+            features=self.features,
+            neighbours=self.neighbours,
+            guard_quantile=self.guard_quantile,
         ).fit(train, space)
 
 
@@ -101,7 +109,7 @@ def leave_group_out(
         own = metadata.metafeatures.loc[train.datasets]
         scaling = Scaling.fit(own)
         reference = scaling.transform(own)
-        threshold = fallback_threshold(reference, FALLBACK_QUANTILE)
+        threshold = fallback_threshold(reference, FALLBACK_QUANTILE, train.groups.to_numpy())
         for dataset in held_out:
             pool_regret = regret.loc[dataset]
             query = scaling.transform(metadata.metafeatures.loc[[dataset]])[0]

@@ -200,7 +200,7 @@ def test_every_dataset_source(metadata, corpus_path, openml_cache):
 
 def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, corpus_path):
     import metafeatures
-    from autometa.metamodel._methods import NEIGHBOURS
+    from autometa.metamodel._model import NEIGHBOURS
 
     data, params, _ = metadata
     model = MetaModel("lightgbm", "knn_portfolio").fit(data, params)
