@@ -46,7 +46,15 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """What to collect; plain data so it travels to worker processes and Dask workers."""
+    """What to collect; plain data so it travels to worker processes and Dask workers.
+
+    corpus : the corpus folder (``index.csv`` + files).
+    space : the search space's name.
+    storage : Optuna storage URL of the studies (SQLite file, PostgreSQL...).
+    out : the knowledge-base folder finished datasets are exported to.
+    n_configs : space-filling configurations besides the defaults (the pool has ``n_configs + 1``).
+    folds, max_rows, seed : the :class:`~autometa.protocol.Protocol`.
+    """
 
     corpus: str
     space: str

@@ -186,7 +186,11 @@ def write_groups(out: str | Path, corpus: str | Path) -> dict[str, Any]:
 
 
 class KnowledgeBase:
-    """Read access to a knowledge-base folder (default: the one shipped in the package)."""
+    """Read access to a knowledge-base folder.
+
+    location : the folder (see the module docstring for its layout); default: the knowledge
+        base shipped in the package.
+    """
 
     def __init__(self, location: str | Path | None = None):
         self.location = Path(location) if location is not None else default_location()

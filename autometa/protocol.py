@@ -29,6 +29,14 @@ from autometa.spaces import SearchSpace
 
 @dataclasses.dataclass(frozen=True)
 class Protocol:
+    """The evaluation protocol (see the module docstring).
+
+    folds : cross-validation folds.
+    max_rows : row cap of the subsample a dataset is evaluated on.
+    seed : seed of the subsample, the folds and the learners.
+    version : bumped when the protocol's meaning changes (recorded in the knowledge base).
+    """
+
     folds: int = 3
     max_rows: int = 2000
     seed: int = 0
