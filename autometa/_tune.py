@@ -49,8 +49,18 @@ def tune(
 
     if trials < 1:
         raise DataError(f"--trials must be at least 1, got {trials}.")
+    if folds < 2:
+        raise DataError(f"--folds must be at least 2 (cross-validation needs a held-out fold), got {folds}.")
+    if max_rows is not None and max_rows < 2 * folds:
+        raise DataError(
+            f"--max-rows must leave at least 2 rows per fold ({2 * folds} for {folds} folds), got {max_rows}."
+        )
     if sampler not in SAMPLERS:
         raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
+    if storage is not None:
+        from autometa.storage import check_storage_url
+
+        check_storage_url(storage)  # a bad URL is an error now, not after loading and describing the data
     search_space = get_space(space)
     dataset = load_dataset(data, target=target)
     next_sampler = _sampler_factory(sampler, sampler_metamodel, warm_start, space, dataset)

@@ -279,6 +279,12 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         target=args.target,
         random_state=args.random_state,
     )
+    if len(suggestions) < args.n:
+        print(
+            f"autometa: {len(suggestions)} configurations, not {args.n}: that is every configuration this "
+            "meta-model can choose from.",
+            file=sys.stderr,
+        )
     if args.format == "json":
         print(
             json.dumps(
@@ -296,6 +302,11 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
 def _cmd_tune(args: argparse.Namespace) -> int:
     from autometa._tune import tune
 
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():  # checked before the tuning, not after it
+        raise DataError(
+            f"--out {str(out)!r}: the folder {str(out.parent)!r} does not exist; create it or choose another."
+        )
     result = tune(
         args.data,
         target=args.target,
@@ -311,11 +322,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         sampler_metamodel=args.sampler_metamodel or "default",
         progress=not args.quiet,
     )
-    out = Path(args.out or f"autometa-best-{result['dataset']}.json")
-    out.write_text(json.dumps(result, indent=2))
+    if out is not None:
+        out.write_text(json.dumps(result, indent=2))
     print(
         f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
-        f"(trial {result['best_trial']}; sampler {result['sampler']}); saved to {out}"
+        f"(trial {result['best_trial']}; sampler {result['sampler']})" + (f"; saved to {out}" if out else "")
     )
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     return 0
@@ -552,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
     tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
     tun.add_argument("--random-state", type=int, default=0, help="seed of folds and sampler (default: %(default)s)")
-    tun.add_argument("--out", help="where to save the best configuration (JSON)")
+    tun.add_argument("--out", help="where to save the result as JSON (default: print it only)")
 
     bench = command(
         commands,

@@ -10,9 +10,34 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from pathlib import Path
+
+from autometa.exceptions import DataError
 
 HEARTBEAT_SECONDS = int(os.environ.get("AUTOMETA_HEARTBEAT_SECONDS", "10"))
 GRACE_SECONDS = int(os.environ.get("AUTOMETA_GRACE_SECONDS", "40"))
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse a storage URL that cannot work, before any long job starts: not a SQLAlchemy URL,
+    an unknown driver, or a SQLite file in a folder that does not exist."""
+    import sqlalchemy
+
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+        parsed.get_dialect()
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, ValueError) as error:
+        raise DataError(
+            f"{url!r} is not a storage URL ({error}). Expected a SQLAlchemy URL such as "
+            "sqlite:///study.db (a file in the current folder) or postgresql://user@host/db."
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DataError(
+                f"The SQLite storage {url!r} lies in {str(folder)!r}, which does not exist. "
+                "Create the folder first, or name a file in an existing one (sqlite:///study.db)."
+            )
 
 
 def open_storage(url: str):
@@ -26,6 +51,7 @@ def open_storage(url: str):
     import sqlalchemy
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+    check_storage_url(url)
     sqlite = url.startswith("sqlite")
     engine_kwargs = {"connect_args": {"timeout": 120}} if sqlite else {"pool_pre_ping": True}
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -42,10 +68,12 @@ def open_storage(url: str):
                     heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
                 )
                 break
-            except sqlalchemy.exc.SQLAlchemyError:
+            except sqlalchemy.exc.SQLAlchemyError as error:
                 # Collectors starting together on a new database race to create its tables.
                 if attempt == 4:
-                    raise
+                    raise DataError(
+                        f"Cannot open the Optuna storage {url!r}: {type(error).__name__}: {str(error).splitlines()[0]}"
+                    ) from error
                 time.sleep(0.5 + attempt)
     if sqlite:
 

@@ -79,6 +79,7 @@ class Prepared:
     @cached_property
     def numeric_imputed(self) -> np.ndarray:
         """Numeric columns with missing values set to the column median; all-missing columns dropped."""
+        # All-missing columns (inf counts as missing) are dropped: their median is undefined.
         keep = ~np.all(np.isnan(self.numeric), axis=0)
         values = self.numeric[:, keep]
         if values.size == 0:
@@ -159,6 +160,11 @@ def _infer_classification(y: pd.Series, task: str | None) -> bool:
     return bool(np.all(values == np.round(values)) and np.unique(values).size <= MAX_INTEGER_CLASSES)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so that messages show 1, not np.int64(1))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _unpack(X: Any, y: Any, task: str | None) -> tuple[pd.DataFrame, pd.Series, str | None]:
     """Accept a Dataset-like object (attributes X, y, task) or raw X and y."""
     if y is None and hasattr(X, "X") and hasattr(X, "y"):
@@ -169,6 +175,12 @@ def _unpack(X: Any, y: Any, task: str | None) -> tuple[pd.DataFrame, pd.Series, 
         )
     if isinstance(X, pd.DataFrame):
         frame = X
+        duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+        if duplicated:
+            raise MetafeatureInputError(
+                f"Column names of X must be unique; these appear more than once: {duplicated[:10]}. "
+                "Rename or drop the repeated columns."
+            )
     else:
         array = np.asarray(X)
         if array.ndim != 2:
@@ -260,7 +272,7 @@ def prepare(X: Any, y: Any = None, *, task: str | None = None, max_rows: int | N
         )
         if class_labels.size < 2:
             raise MetafeatureInputError(
-                f"The target has a single class ({class_labels[0]!r}); classification metafeatures need at "
+                f"The target has a single class ({_plain(class_labels[0])!r}); classification metafeatures need at "
                 "least 2. Check the target column."
             )
         class_counts = np.bincount(y_full, minlength=class_labels.size)

@@ -175,6 +175,11 @@ def build_dataset(
     return Dataset(frame, target, task, name, source, openml_id, provenance)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so that messages show 1, not np.int64(1))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         frame = X.copy(deep=False)  # copy-on-write: the caller's frame is never modified
@@ -249,7 +254,7 @@ def _resolve_task(target: pd.Series, task: str | None, name: str) -> str:
         return "regression"
     if n_unique < 2:
         raise DataError(
-            f"The target of {name!r} has a single class ({target.iloc[0]!r}); classification needs "
+            f"The target of {name!r} has a single class ({_plain(target.iloc[0])!r}); classification needs "
             "at least 2. Check that the right column is the target, or pass more data."
         )
     return "binary" if n_unique == 2 else "multiclass"
@@ -277,7 +282,7 @@ def _regression_target(target: pd.Series, name: str) -> pd.Series:
 def _class_target(target: pd.Series, name: str) -> pd.Series:
     if target.nunique() < 2:
         raise DataError(
-            f"The target of {name!r} has a single class ({target.iloc[0]!r}); classification needs "
+            f"The target of {name!r} has a single class ({_plain(target.iloc[0])!r}); classification needs "
             "at least 2. Check that the right column is the target, or pass more data."
         )
     if isinstance(target.dtype, pd.CategoricalDtype):

@@ -109,7 +109,7 @@ def load_dataset(
 def _from_frame(frame: pd.DataFrame, target: str | None, **kwargs: Any) -> Dataset:
     if target is None:
         raise DataError(
-            "A DataFrame needs target= naming its target column; got target=None. "
+            "No target column given: name the column to predict with target= (command line: --target COLUMN). "
             f"Columns are: {list(map(str, frame.columns[:20]))}."
         )
     columns = [str(c) for c in frame.columns]

@@ -225,7 +225,7 @@ class KnnPortfolio(Knn):
         scenarios = scores.loc[complete].to_numpy(dtype=float)
         chosen = greedy_best_of(scenarios, n - len(start))
         because = (
-            f"best-of-{n} over the {len(complete)} nearest datasets: "
+            f"best-of-{len(start) + len(chosen)} over the {len(complete)} nearest datasets: "
             + ", ".join(f"{d} ({distances[d]:.3f})" for d in complete[:5])
             + (", ..." if len(complete) > 5 else "")
         )
@@ -340,7 +340,7 @@ class Hybrid(KnnPortfolio):
         scenarios = self.pool_scores.loc[complete].to_numpy(dtype=float)
         chosen = greedy_best_of(scenarios, n, start=[first])
         because = (
-            f"ranking surrogate's first choice, then best-of-{n} over the {len(complete)} nearest datasets: "
+            f"ranking surrogate's first choice, then best-of-{len(chosen)} over the {len(complete)} nearest datasets: "
             + ", ".join(f"{d} ({query.distances[d]:.3f})" for d in complete[:5])
         )
         return [Pick(int(pool[i]), None, because) for i in chosen]

@@ -1,0 +1,84 @@
+"""Bad input meets a clear one-line error (exit code 2) before any long work; nothing is written
+where nobody asked. Each test failed before its fix (issue: what a user touches)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from autometa.cli import main
+
+
+@pytest.fixture
+def diabetes(corpus_path):
+    return str(corpus_path / "diabetes.tsv.gz")
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ("notaurl", "is not a storage URL"),
+        ("sqlite:////nonexistent_dir/x.db", "does not exist"),
+        ("nosuchdriver://host/db", "is not a storage URL"),
+    ],
+)
+def test_tune_refuses_a_bad_storage_at_once(diabetes, storage, message, capsys):
+    start = time.perf_counter()
+    assert main(["tune", diabetes, "--trials", "2", "--quiet", "--storage", storage]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert time.perf_counter() - start < 5  # before loading and describing the data
+
+
+@pytest.mark.parametrize(("option", "value"), [("--folds", "1"), ("--max-rows", "3")])
+def test_tune_refuses_impossible_folds(diabetes, option, value, capsys):
+    assert main(["tune", diabetes, "--trials", "2", "--quiet", option, value]) == 2
+    assert "must" in capsys.readouterr().err
+
+
+def test_tune_checks_out_before_tuning(diabetes, capsys, monkeypatch):
+    import autometa._tune
+
+    monkeypatch.setattr(autometa._tune, "tune", lambda *a, **k: pytest.fail("tuned before checking --out"))
+    assert main(["tune", diabetes, "--trials", "2", "--quiet", "--out", "/nonexistent/x.json"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_tune_writes_nothing_unasked(diabetes, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tune", diabetes, "--trials", "1", "--quiet", "--max-rows", "200", "--no-warm-start"]) == 0
+    assert "best roc_auc" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_suggest_says_when_it_has_fewer_configurations(diabetes, capsys):
+    assert main(["suggest", diabetes, "-n", "400", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert "257 configurations, not 400" in captured.err
+    assert "best-of-400" not in captured.out and "best-of-257" in captured.out
+
+
+def test_duplicate_column_names_are_named():
+    import metafeatures
+    from metafeatures import MetafeatureInputError
+
+    frame = pd.DataFrame(np.arange(12).reshape(6, 2), columns=["a", "a"])
+    with pytest.raises(MetafeatureInputError, match=r"more than once: \['a'\]"):
+        metafeatures.extract(frame, [0, 1] * 3)
+
+
+def test_single_class_message_shows_the_plain_label():
+    import autometa
+
+    with pytest.raises(autometa.DataError, match=r"single class \(1\)"):
+        autometa.load_dataset((np.ones((5, 2)), np.ones(5, dtype=np.int64)), task="binary")
+
+
+def test_a_csv_without_target_names_the_option(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"x": [1, 2, 3, 4], "label": [0, 1, 0, 1]}).to_csv(path, index=False)
+    assert main(["suggest", str(path)]) == 2
+    assert "--target" in capsys.readouterr().err
