@@ -139,7 +139,7 @@ def _cmd_corpus_metafeatures(args: argparse.Namespace) -> int:
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     from autometa.collect import Plan, collect
-    from autometa.knowledge import build_metafeature_table, default_location
+    from autometa.knowledge import build_metafeature_table
     from autometa.spaces import get_space
 
     get_space(args.space)  # an unknown space is an error before any work starts
@@ -149,7 +149,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         corpus=str(_corpus_path(args.corpus)),
         space=args.space,
         storage=args.storage,
-        out=str(args.out or default_location()),
+        out=str(args.out),
         n_configs=args.configs,
         folds=args.folds,
         max_rows=args.max_rows,
@@ -248,7 +248,7 @@ def _cmd_kb_embeddings(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_encoder(args: argparse.Namespace) -> int:
-    from autometa.encoder import corpus_tables, default_encoder_path, make_encoder, require_torch
+    from autometa.encoder import corpus_tables, make_encoder, require_torch
 
     require_torch()
     import torch
@@ -258,7 +258,7 @@ def _cmd_train_encoder(args: argparse.Namespace) -> int:
     tables, groups = corpus_tables(_corpus_path(args.corpus), progress=not args.quiet)
     encoder = make_encoder(epochs=args.epochs, steps=args.steps, device=args.device, random_state=args.seed)
     encoder.fit(tables, groups, progress=not args.quiet)
-    folder = encoder.save(args.out or default_encoder_path())
+    folder = encoder.save(args.out)
     facts = encoder.provenance_
     print(
         f"Dataset2Vec trained on {len(facts['training_datasets'])} datasets ({len(facts['validation_datasets'])} "
@@ -372,7 +372,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
 def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
     from autometa.knowledge import KnowledgeBase
-    from autometa.metamodel import MetaModel, shipped_metamodel_path
+    from autometa.metamodel import MetaModel
 
     studies = []
     for words in args.study or []:
@@ -388,7 +388,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         studies=studies,
         features=args.features,
     )
-    folder = model.save(args.out or shipped_metamodel_path(args.space))
+    folder = model.save(args.out)
     print(
         f"{args.method} meta-model for {args.space} fitted on {model.provenance_['datasets']} datasets; saved to {folder}"
     )
@@ -515,7 +515,12 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument(
         "--storage", default="sqlite:///autometa-collect.db", help="Optuna storage URL (default: %(default)s)"
     )
-    col.add_argument("--out", help="knowledge-base folder (default: the package's own)")
+    col.add_argument(
+        "--out",
+        default="autometa-kb",
+        help="knowledge-base folder to export to (default: %(default)s; autometa/data/kb in a checkout updates "
+        "the shipped one)",
+    )
     col.add_argument("--workers", type=int, default=1, help="local worker processes (default: %(default)s)")
     col.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://HOST:8786")
     col.add_argument("--names", nargs="+", help="only these datasets")
@@ -654,7 +659,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metafeatures the meta-model reads (default: %(default)s; Dataset2Vec needs "
         "autometa[torch] and autometa kb embeddings)",
     )
-    mmfit.add_argument("--out", help="folder to save to (default: the package's default meta-model)")
+    mmfit.add_argument(
+        "--out",
+        required=True,
+        help="folder to save to (autometa/data/metamodel/SPACE in a checkout replaces the shipped one)",
+    )
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)
@@ -714,7 +723,9 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--steps", type=int, default=50, help="steps per epoch (default: %(default)s)")
     enc.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     enc.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own)")
-    enc.add_argument("--out", help="folder (default: the package's shipped encoder)")
+    enc.add_argument(
+        "--out", required=True, help="folder to save to (autometa/data/encoder in a checkout replaces the shipped one)"
+    )
     return parser
 
 

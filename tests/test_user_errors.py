@@ -82,3 +82,17 @@ def test_a_csv_without_target_names_the_option(tmp_path, capsys):
     pd.DataFrame({"x": [1, 2, 3, 4], "label": [0, 1, 0, 1]}).to_csv(path, index=False)
     assert main(["suggest", str(path)]) == 2
     assert "--target" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["metamodel", "fit"], ["train-encoder", "--corpus", "x"]])
+def test_commands_that_write_models_need_a_folder(command, capsys):
+    """They used to default to the installed package's own data, overwriting the shipped defaults."""
+    assert main(command) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_collect_exports_to_a_folder_of_its_own_by_default():
+    from autometa.cli import build_parser
+
+    args = build_parser().parse_args(["collect", "--corpus", "c"])
+    assert args.out == "autometa-kb"
