@@ -222,3 +222,208 @@ class MetaSampler(optuna.samplers.BaseSampler):
 
     def reseed_rng(self):
         self._base.reseed_rng()
+
+
+class TransferSampler(optuna.samplers.BaseSampler):
+    """A sampler that learns, from the trials it sees, which known datasets the study resembles.
+
+    Every knowledge-base dataset was evaluated on the same pool of configurations, so its
+    normalized pool scores say how it ranks any pool configuration. The sampler keeps a weight per
+    known dataset: a prior from the metafeatures (the meta-model's ``neighbours`` nearest datasets
+    first, every other dataset a little), times the likelihood of the orderings the study has
+    observed: each pair of finished trials that the dataset orders the same way counts
+    ``1 - noise``, each pair it orders the other way ``noise`` (the ranking view of RGPE and
+    TST-R, on the pool). An observed configuration that is not a pool configuration is read as
+    its nearest pool configuration on the unit scale.
+
+    The next configuration is the pool configuration of highest expected improvement under that
+    weighted mixture: ``sum_d w_d * max(0, s_d(c) - best_d)``, with ``best_d`` the best of the
+    study's configurations on dataset ``d``. Before anything is observed this is exactly the
+    meta-model's ``knn_portfolio`` order (the warm start); it never draws at random. When no pool
+    configuration is expected to improve by more than ``handover`` (in normalized score), or
+    after ``max_pool_trials`` pool proposals, it hands over to `base_sampler` (multivariate TPE
+    by default), which refines around the incumbent with every finished trial as history.
+
+    Works on any study whose parameters map onto the space by name or alias; parameters outside
+    the space (and categorical ones without a numeric match) come from `base_sampler`. It reads
+    its state from the study's trials, so a resumed study continues where it stopped.
+
+    Parameters
+    ----------
+    dataset : the dataset being tuned (anything :func:`autometa.load_dataset` reads); not
+        needed when `metafeatures` is given.
+    space : the search space the study tunes.
+    metamodel : a ``knn_portfolio`` meta-model (it carries the pool scores): ``"default"``
+        (shipped), a folder or a MetaModel.
+    base_sampler : the sampler after the handover (default ``TPESampler(multivariate=True, seed=seed)``).
+    noise : the chance that a similar dataset orders two configurations the other way.
+    handover : expected improvement (normalized score) below which the pool stops paying off.
+    max_pool_trials : at most this many proposals from the pool.
+    target, seed, metafeatures : as for :class:`MetaSampler`.
+    """
+
+    def __init__(
+        self,
+        dataset: Any = None,
+        *,
+        space: str = "lightgbm",
+        metamodel: Any = "default",
+        base_sampler=None,
+        noise: float = 0.2,
+        prior_floor: float = 1e-3,
+        handover: float = 0.005,
+        max_pool_trials: int = 20,
+        target: str | None = None,
+        seed: int | None = None,
+        metafeatures=None,
+    ):
+        from autometa._suggest import load_metamodel
+        from autometa.datasets import load_dataset
+
+        if not 0 < noise < 0.5:
+            raise DataError(f"noise must be in (0, 0.5), got {noise!r}.")
+        model = load_metamodel(metamodel, space)
+        scores = getattr(model.method_, "pool_scores", None)
+        if scores is None:
+            raise DataError(
+                f"TransferSampler needs a meta-model with pool scores (method 'knn_portfolio' or 'hybrid'), "
+                f"got {model.method!r}."
+            )
+        if metafeatures is None:
+            data = load_dataset(dataset, target=target)
+            model.check_task(data.task)
+            metafeatures = model.describe(data)
+        distances = model.distances(metafeatures)
+        known = [d for d in distances.index if d in scores.index]
+        self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
+        self._space = model.space_
+        self._scores = scores.loc[known].to_numpy(dtype=float)  # datasets x pool configurations
+        self._ids = [int(c) for c in scores.columns]
+        configs = model.configs_.loc[self._ids]
+        self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
+        self._units = self._space.to_unit(configs).to_numpy(dtype=float)
+        fell_back = model.method_.uses_metafeatures and distances.iloc[0] > model.threshold_
+        prior = np.full(len(known), prior_floor)
+        if not fell_back:
+            prior[: model.neighbours] = 1.0
+        else:  # an unfamiliar dataset: every known dataset alike (the static portfolio's view)
+            prior[:] = 1.0
+        self._log_prior = np.log(prior / prior.sum())
+        self._log_agree, self._log_disagree = np.log(1 - noise), np.log(noise)
+        self._handover = handover
+        self._max_pool_trials = max_pool_trials
+        self._proposals: dict[int, dict[str, Any] | None] = {}
+        self._columns: dict[int, tuple[int, bool]] = {}  # trial number -> (nearest pool column, exactly it)
+        self._study_name: str | None = None
+        self.weights_ = np.exp(self._log_prior)
+
+    # -- what the study has seen -------------------------------------------------------------
+    def _observed(self, study) -> tuple[list[int], np.ndarray, int]:
+        """(pool column of each completed trial, its value with higher = better, how many finished
+        trials evaluated a pool configuration exactly)."""
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+        if study.study_name != self._study_name:  # a trial number names a trial within one study
+            self._columns, self._study_name = {}, study.study_name
+        trials = study.get_trials(deepcopy=False)
+        self._map([t for t in trials if t.state.is_finished() and t.number not in self._columns])
+        columns, values, on_pool = [], [], 0
+        for trial in trials:
+            if trial.number not in self._columns:
+                continue
+            column, exact = self._columns[trial.number]
+            on_pool += exact
+            if trial.state == optuna.trial.TrialState.COMPLETE:
+                columns.append(column)
+                values.append(sign * float(trial.value))
+        return columns, np.asarray(values, dtype=float), on_pool
+
+    def _map(self, trials) -> None:
+        """Remember the nearest pool configuration (unit scale, over the parameters a trial has) of
+        each finished trial whose parameters map onto the space (a trial's parameters never change)."""
+        names = list(self._space.params)
+        for trial in trials:
+            own = {k: v for k, v in self._space.canonical(trial.params).items() if isinstance(v, (int, float))}
+            if not own:
+                continue
+            use = [i for i, k in enumerate(names) if k in own]
+            point = np.array(
+                [
+                    float(
+                        self._space.params[k].to_unit(
+                            min(self._space.params[k].high, max(self._space.params[k].low, own[k]))
+                        )
+                    )
+                    if k in own
+                    else 0.0
+                    for k in names
+                ]
+            )
+            distance = np.square(self._units[:, use] - point[use]).sum(axis=1)
+            column = int(np.argmin(distance))
+            self._columns[trial.number] = (column, bool(distance[column] < 1e-9))
+
+    def posterior(self, columns: list[int], values: np.ndarray) -> np.ndarray:
+        """Weights of the known datasets given the observed orderings (sum 1)."""
+        log_w = self._log_prior.copy()
+        if len(values) >= 2:
+            i, j = np.triu_indices(len(values), k=1)
+            order = np.sign(values[i] - values[j])
+            keep = order != 0
+            i, j, order = i[keep], j[keep], order[keep]
+            ours = np.sign(self._scores[:, np.asarray(columns)[i]] - self._scores[:, np.asarray(columns)[j]])
+            agree = (ours == order).sum(axis=1) + 0.5 * (ours == 0).sum(axis=1)
+            disagree = len(order) - agree
+            log_w = log_w + agree * self._log_agree + disagree * self._log_disagree
+        w = np.exp(log_w - log_w.max())
+        return w / w.sum()
+
+    def expected_improvement(self, columns: list[int], values: np.ndarray) -> np.ndarray:
+        """Expected improvement of every pool configuration under the weighted known datasets."""
+        self.weights_ = self.posterior(columns, values)
+        best = self._scores[:, columns].max(axis=1) if columns else np.zeros(len(self._scores))
+        gain = np.maximum(self._scores - best[:, None], 0.0)
+        improvement = self.weights_ @ gain
+        improvement[columns] = -np.inf
+        return improvement
+
+    def _proposal(self, study, trial) -> dict[str, Any] | None:
+        """The pool configuration this trial evaluates (space names), or None after the handover."""
+        if trial.number in self._proposals:
+            return self._proposals[trial.number]
+        columns, values, on_pool = self._observed(study)
+        proposal = None
+        if on_pool < self._max_pool_trials:
+            improvement = self.expected_improvement(columns, values)
+            if not columns or improvement.max() > self._handover:
+                proposal = self._configs[int(np.argmax(improvement))]
+        self._proposals = {trial.number: proposal}
+        return proposal
+
+    # -- the sampler protocol ----------------------------------------------------------------
+    def infer_relative_search_space(self, study, trial):
+        if self._proposal(study, trial) is not None:
+            return {}
+        return self._base.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        if self._proposal(study, trial) is not None or not search_space:
+            return {}
+        return self._base.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        proposal = self._proposal(study, trial)
+        own = self._space.own_name(param_name)
+        if proposal is not None and own is not None:
+            value = _fit_to(param_distribution, proposal[own])
+            if value is not None:
+                return value
+        return self._base.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study, trial):
+        self._base.before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self._base.after_trial(study, trial, state, values)
+
+    def reseed_rng(self):
+        self._base.reseed_rng()

@@ -216,6 +216,18 @@ def _autometa_metasampler_on(features: str) -> Callable:
     return run
 
 
+def _autometa_transfer(fold, held, pool, budget, seed):
+    from autometa.optuna import TransferSampler
+
+    sampler = TransferSampler(
+        space=fold.space.name,
+        metamodel=fold.model("knn_portfolio"),
+        metafeatures=held.metafeatures,
+        seed=seed,
+    )
+    return _sequential(held, pool, budget, sampler, [])
+
+
 class MethodUnavailable(DataError):
     """A method that cannot run in this installation; reported with its reason, not dropped."""
 
@@ -242,6 +254,7 @@ METHODS: dict[str, Callable] = {
     "autogluon": _peer("autogluon"),  # AutoGluon's zero-shot LightGBM portfolio, in its order
     "knn": _knn,
     "portfolio": _portfolio,
+    "autometa+transfer": _autometa_transfer,
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)

@@ -4,6 +4,7 @@ import numpy as np
 import optuna
 import pytest
 
+import autometa
 from autometa import DataError
 from autometa.optuna import map_params, warm_start
 
@@ -90,3 +91,62 @@ def test_meta_sampler_screens_base_candidates(metadata, corpus_path):
     assert screened and set(screened) == {4}  # after the 3 startup trials, 4 TPE candidates each
     with pytest.raises(DataError, match="method='surrogate'"):
         MetaSampler(_dataset(corpus_path), metamodel=MetaModel("lightgbm", "knn").fit(data, params))
+
+
+def test_transfer_sampler_starts_from_the_neighbours_and_learns_from_what_it_sees(metadata, corpus_path):
+    """Before any observation it proposes the knn_portfolio order; every proposal is a pool
+    configuration never tried before; the weights move towards the datasets that order the observed
+    configurations as the study does; after the handover the base sampler takes over; a resumed
+    study continues from its trials."""
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import TransferSampler
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    held = data.datasets[0]
+    values = data.metafeatures.loc[held]
+    first = [model.configs_.loc[c].to_dict() for c in model.rank_pool(values, 1)[0]]
+    sampler = TransferSampler(metamodel=model, metafeatures=values, seed=0, max_pool_trials=6, handover=-1.0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    distributions = model.space_.distributions()
+    scores = data.scores.loc[held]
+    pool = model.configs_.loc[scores.index]
+    for _ in range(8):
+        trial = study.ask(distributions)
+        match = np.isclose(pool.to_numpy(dtype=float), [float(trial.params[k]) for k in pool.columns]).all(axis=1)
+        # The held-out dataset's own score when the trial is a pool configuration, else a neutral one.
+        study.tell(trial, float(scores[pool.index[match][0]]) if match.any() else float(scores.min()))
+    params = [t.params for t in study.trials]
+    assert all(np.isclose(float(params[0][k]), float(first[0][k])) for k in first[0])
+    on_pool = [
+        bool(np.isclose(pool.to_numpy(dtype=float), [float(p[k]) for k in pool.columns]).all(axis=1).any())
+        for p in params
+    ]
+    assert on_pool[:6] == [True] * 6 and len({tuple(sorted(p.items())) for p in params[:6]}) == 6
+    # The held-out dataset itself is not in the meta-model; its nearest known datasets gain weight.
+    assert sampler.weights_.max() > 1.5 / len(sampler.weights_)
+    resumed = TransferSampler(metamodel=model, metafeatures=values, seed=0, max_pool_trials=6)
+    columns, observed, exact = resumed._observed(study)
+    assert len(columns) == 8 and exact >= 6
+
+
+def test_transfer_sampler_maps_aliases_and_leaves_other_parameters_to_its_base(metadata, corpus_path):
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import TransferSampler
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio").fit(data, space)
+    sampler = TransferSampler(_dataset(corpus_path), metamodel=model, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+
+    def objective(trial):
+        lr = trial.suggest_float("eta", 1e-3, 1.0, log=True)
+        leaves = trial.suggest_int("num_leaves", 2, 64, log=True)
+        booster = trial.suggest_categorical("boosting", ["gbdt", "dart"])
+        return -abs(np.log(lr / 0.1)) - abs(np.log(leaves / 16)) - (booster == "dart")
+
+    study.optimize(objective, n_trials=6)
+    first = model.suggest_configs(model.describe(autometa.load_dataset(_dataset(corpus_path))), 1)[0].params
+    assert study.trials[0].params["eta"] == pytest.approx(first["learning_rate"])
+    assert study.trials[0].params["num_leaves"] == min(64, first["num_leaves"])
+    assert {t.params["boosting"] for t in study.trials} <= {"gbdt", "dart"}
