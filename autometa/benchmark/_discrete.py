@@ -216,16 +216,24 @@ def _autometa_metasampler_on(features: str) -> Callable:
     return run
 
 
-def _autometa_transfer(fold, held, pool, budget, seed):
-    from autometa.optuna import TransferSampler
+def transfer_method(**settings: Any) -> Callable:
+    """The ``autometa+transfer`` method with the given :class:`~autometa.optuna.TransferSampler`
+    settings (its own defaults when none): the sampler runs from the first trial, on the fold's
+    knn_portfolio meta-model."""
 
-    sampler = TransferSampler(
-        space=fold.space.name,
-        metamodel=fold.model("knn_portfolio"),
-        metafeatures=held.metafeatures,
-        seed=seed,
-    )
-    return _sequential(held, pool, budget, sampler, [])
+    def run(fold, held, pool, budget, seed):
+        from autometa.optuna import TransferSampler
+
+        sampler = TransferSampler(
+            space=fold.space.name,
+            metamodel=fold.model("knn_portfolio"),
+            metafeatures=held.metafeatures,
+            seed=seed,
+            **settings,
+        )
+        return _sequential(held, pool, budget, sampler, [])
+
+    return run
 
 
 class MethodUnavailable(DataError):
@@ -254,7 +262,7 @@ METHODS: dict[str, Callable] = {
     "autogluon": _peer("autogluon"),  # AutoGluon's zero-shot LightGBM portfolio, in its order
     "knn": _knn,
     "portfolio": _portfolio,
-    "autometa+transfer": _autometa_transfer,
+    "autometa+transfer": transfer_method(),
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
