@@ -387,6 +387,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         objective=args.objective,
         studies=studies,
         features=args.features,
+        tasks={"classification": ("binary", "multiclass")}.get(args.task, (args.task,)) if args.task else None,
     )
     folder = model.save(args.out)
     print(
@@ -638,6 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
         mm_commands, "fit", "fit and save a meta-model", ["space", "method", "location"], _cmd_metamodel_fit
     )
     mmfit.add_argument("--members", type=int, default=8, help="surrogate ensemble size (default: %(default)s)")
+    mmfit.add_argument(
+        "--task",
+        choices=["binary", "multiclass", "classification", "regression"],
+        help="learn from the knowledge base's datasets of this task kind only (default: every dataset)",
+    )
     mmfit.add_argument(
         "--objective",
         choices=["regression", "rank"],

@@ -145,14 +145,27 @@ class MetaModel:
     # -- fitting -----------------------------------------------------------------------------
     @classmethod
     def from_knowledge_base(
-        cls, knowledge_base, space: str, method: str = DEFAULT_METHOD, *, studies=(), **kwargs: Any
+        cls,
+        knowledge_base,
+        space: str,
+        method: str = DEFAULT_METHOD,
+        *,
+        studies=(),
+        tasks: tuple[str, ...] | None = None,
+        **kwargs: Any,
     ) -> MetaModel:
         """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
 
         studies : finished Optuna studies of your own, each ``(storage URL, study name, dataset)``
             (or a :class:`~autometa.metamodel.StudySource`), learned from as extra datasets.
+        tasks : only the knowledge base's datasets of these task kinds (``binary``,
+            ``multiclass``, ``regression``; default: all).
         """
         metadata = MetaData.from_knowledge_base(knowledge_base, space)
+        if tasks is not None:
+            metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in set(tasks)])
+            if not metadata.datasets:
+                raise DataError(f"The {space} knowledge base has no datasets of the task kinds {list(tasks)}.")
         encoder_sha256 = None
         if kwargs.get("features", "handcrafted") != "handcrafted":
             embeddings, encoder_sha256 = knowledge_base.embeddings()
