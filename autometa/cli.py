@@ -388,6 +388,8 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         studies=studies,
         features=args.features,
         tasks={"classification": ("binary", "multiclass")}.get(args.task, (args.task,)) if args.task else None,
+        neighbours=args.neighbours,
+        guard_quantile=args.guard_quantile,
     )
     folder = model.save(args.out)
     print(
@@ -645,6 +647,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="learn from the knowledge base's datasets of this task kind only (default: every dataset)",
     )
     mmfit.add_argument(
+        "--neighbours", type=int, default=10, help="nearest datasets knn_portfolio reads (default: %(default)s)"
+    )
+    mmfit.add_argument(
+        "--guard-quantile",
+        type=_quantile_or_none,
+        default=None,
+        metavar="Q|none",
+        help="send datasets farther than this quantile of the known datasets' distances to the static "
+        "portfolio (default: none, no guard)",
+    )
+    mmfit.add_argument(
         "--objective",
         choices=["regression", "rank"],
         default="regression",
@@ -733,6 +746,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", required=True, help="folder to save to (autometa/data/encoder in a checkout replaces the shipped one)"
     )
     return parser
+
+
+def _quantile_or_none(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a quantile in (0, 1] or 'none', got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a quantile in (0, 1] or 'none', got {text!r}")
+    return value
 
 
 def _group_rules() -> tuple[str, ...]:

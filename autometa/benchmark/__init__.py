@@ -27,7 +27,7 @@ from autometa.benchmark._report import (
     summary_markdown,
     write_report,
 )
-from autometa.benchmark._run import benchmark, shipped_method
+from autometa.benchmark._run import benchmark, shipped_method, shipped_settings
 
 __all__ = [
     "curves_from_runs",
@@ -35,6 +35,7 @@ __all__ = [
     "paired_difference",
     "benchmark",
     "shipped_method",
+    "shipped_settings",
     "LIVE_METHODS",
     "METHODS",
     "MethodUnavailable",

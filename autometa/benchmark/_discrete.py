@@ -79,6 +79,7 @@ class Fold:
     space: Any  # the SearchSpace of the pool
     autometa_method: str
     members: int
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # MetaModel neighbours / guard_quantile
     _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
 
     def model(self, method: str, features: str = "handcrafted") -> MetaModel:
@@ -89,9 +90,9 @@ class Fold:
                     "no Dataset2Vec fold embeddings: run with --corpus and autometa[torch] "
                     "installed (encoders are trained per fold)"
                 )
-            self._models[key] = MetaModel(self.space.name, method, members=self.members, features=features).fit(
-                self.train, self.space
-            )
+            self._models[key] = MetaModel(
+                self.space.name, method, members=self.members, features=features, **self.settings
+            ).fit(self.train, self.space)
         return self._models[key]
 
 
@@ -282,6 +283,7 @@ def _run_fold(
     autometa_method: str,
     peers: pd.DataFrame,
     fold_seed: int,
+    settings: dict[str, Any],
     extra: pd.DataFrame | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
@@ -297,7 +299,7 @@ def _run_fold(
             metadata, metafeatures=metadata.metafeatures.join(extra.reindex(metadata.datasets))
         )
     train = metadata.subset([d for d in metadata.datasets if d not in set(held_out)])
-    fold = Fold(train, space, autometa_method, members)
+    fold = Fold(train, space, autometa_method, members, settings)
     rows, errors = [], []
     with threadpool_limits(1):
         for dataset in held_out:
@@ -364,6 +366,7 @@ def run_discrete(
     workers: int = 1,
     fold_features: pd.DataFrame | None = None,
     fold_seed: int = 0,
+    metamodel_settings: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors). Folds: `folds` folds of whole groups of ``metadata.groups``, drawn with
@@ -372,6 +375,8 @@ def run_discrete(
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
     processes run folds in parallel (one thread each); the result does not depend on it.
 
+    metamodel_settings : ``neighbours`` and ``guard_quantile`` of every meta-model the folds
+        fit (default: MetaModel's own; ``autometa benchmark`` passes the shipped model's).
     peers : the knowledge base's exact peer evaluations (:meth:`KnowledgeBase.peers`): the
         ``flaml`` and ``autogluon`` methods read their scores there, and every method's regret is
         measured against the best of pool and peers. Without them those two methods are
@@ -395,6 +400,7 @@ def run_discrete(
             autometa_method,
             _empty_peers() if peers is None else peers,
             fold_seed,
+            dict(metamodel_settings or {}),
             None if fold_features is None else fold_features.loc[i],
         )
         for i, held_out in enumerate(group_folds(metadata, folds, fold_seed))

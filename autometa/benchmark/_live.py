@@ -82,6 +82,7 @@ def run_live(
     knowledge_base=None,
     members: int = 4,
     autometa_method: str = DEFAULT_METHOD,
+    metamodel_settings: dict[str, Any] | None = None,
     folds: int = 3,
     max_rows: int = 2000,
     target: str | None = None,
@@ -96,6 +97,7 @@ def run_live(
     from autometa.optuna import MetaSampler
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
+    settings = dict(metamodel_settings or {})
     unknown = sorted(set(methods) - set(LIVE_METHODS))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(LIVE_METHODS)}.")
@@ -127,7 +129,7 @@ def run_live(
 
         def model(method: str) -> MetaModel:
             if method not in models:
-                models[method] = MetaModel(space, method, members=members).fit(train, search_space)
+                models[method] = MetaModel(space, method, members=members, **settings).fit(train, search_space)
             return models[method]
 
         import metafeatures as mf
@@ -149,9 +151,9 @@ def run_live(
                 seen = dataclasses.replace(
                     train, metafeatures=train.metafeatures.join(embeddings.reindex(train.datasets))
                 )
-                models[("d2v", features)] = MetaModel(space, autometa_method, members=members, features=features).fit(
-                    seen, search_space
-                )
+                models[("d2v", features)] = MetaModel(
+                    space, autometa_method, members=members, features=features, **settings
+                ).fit(seen, search_space)
             return models[("d2v", features)], pd.concat([values, embedding[0]])
 
         rows = prepare_rows(dataset, protocol)

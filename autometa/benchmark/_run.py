@@ -11,13 +11,19 @@ import pandas as pd
 from autometa.exceptions import DataError
 
 
-def shipped_method(space: str) -> str:
-    """The method of the meta-model shipped for `space` (what ``autometa`` stands for in a
-    benchmark); the default method where none ships."""
-    from autometa.metamodel import DEFAULT_METHOD, MetaModel, shipped_metamodel_path
+def shipped_settings(space: str) -> dict[str, Any]:
+    """What ``autometa`` stands for in a benchmark: the method, neighbours and guard quantile of
+    the meta-model shipped for `space` (MetaModel's defaults where none ships)."""
+    from autometa.metamodel import MetaModel, shipped_metamodel_path
 
     folder = shipped_metamodel_path(space, "suggest")
-    return MetaModel.load(folder).method if (folder / "metamodel.json").is_file() else DEFAULT_METHOD
+    model = MetaModel.load(folder) if (folder / "metamodel.json").is_file() else MetaModel(space)
+    return {"method": model.method, "neighbours": model.neighbours, "guard_quantile": model.guard_quantile}
+
+
+def shipped_method(space: str) -> str:
+    """The method of the meta-model shipped for `space`."""
+    return shipped_settings(space)["method"]
 
 
 def _fold_embeddings_or_none(
@@ -93,7 +99,9 @@ def benchmark(
         raise DataError(f"mode must be 'discrete' or 'live', got {mode!r}.")
     kb = KnowledgeBase(location)
     methods = list(methods or (METHODS if mode == "discrete" else LIVE_METHODS))
-    autometa_method = autometa_method or shipped_method(space)
+    shipped = shipped_settings(space)
+    autometa_method = autometa_method or shipped["method"]
+    settings = {k: shipped[k] for k in ("neighbours", "guard_quantile")}
     if mode == "discrete":
         metadata = MetaData.from_knowledge_base(kb, space, grouping)
         if task:
@@ -125,6 +133,7 @@ def benchmark(
                     workers=workers,
                     fold_features=fold_features,
                     fold_seed=fold_seed,
+                    metamodel_settings=settings,
                     progress=lambda name: bar.update(1),
                 )
                 every_curves.append(curves)
@@ -135,7 +144,8 @@ def benchmark(
             f"Discrete mode (HPO-B style): {folds} folds of whole {grouping} groups (fold seeds "
             f"{', '.join(map(str, fold_seeds))}; "
             f"{metadata.groups.nunique()} groups over {len(metadata.datasets)} datasets); {len(metadata.configs)} "
-            f"pool configurations per dataset; autometa = the {autometa_method} meta-model; warm starts "
+            f"pool configurations per dataset; autometa = the {autometa_method} meta-model "
+            f"({settings['neighbours']} neighbours, guard quantile {settings['guard_quantile']}, as shipped); warm starts "
             f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."
         )
     else:
@@ -151,6 +161,7 @@ def benchmark(
                 knowledge_base=kb,
                 members=members,
                 autometa_method=autometa_method,
+                metamodel_settings=settings,
                 target=target,
                 progress=lambda name: bar.update(1),
             )

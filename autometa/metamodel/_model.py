@@ -29,7 +29,9 @@ SCHEMA_VERSION = 1
 METHOD_NAMES = tuple(METHODS)
 # Fallback threshold: the nearest training dataset farther than this quantile of the
 # nearest-neighbour distances among training datasets counts as unfamiliar.
-FALLBACK_QUANTILE = 0.95
+# The default guard: off. On LightGBM's selection fold seeds (benchmarks/results/selection_validation_lightgbm.md)
+# every guard quantile tried sent held-out datasets to a portfolio that did worse for them.
+FALLBACK_QUANTILE = None
 NEIGHBOURS = 10
 # Keys of metamodel.json that MetaModel itself writes; a method's state uses other keys.
 _OWN_KEYS = frozenset(
@@ -434,7 +436,8 @@ class MetaModel:
             features=document.get("features", "handcrafted"),
             random_state=document["random_state"],
             neighbours=document.get("neighbours", NEIGHBOURS),
-            guard_quantile=document.get("guard_quantile", FALLBACK_QUANTILE),
+            # Files written before the guard was a setting were all fitted with the 0.95 guard.
+            guard_quantile=document.get("guard_quantile", 0.95),
         )
         model.encoder_sha256_ = document.get("encoder_sha256")
         model.space_ = get_space(document["space"]).with_ranges(document["params"])

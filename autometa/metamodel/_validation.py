@@ -46,6 +46,11 @@ class Candidate:
         ).fit(train, space)
 
 
+# ``beyond_threshold`` in the validation's table: farther from the training datasets than this
+# quantile of their distances to the nearest dataset of another group (a diagnostic, whatever the
+# candidates' own guards are).
+FAR_QUANTILE = 0.95
+
 # The candidates of the shipped validation (benchmarks/metamodel_validation.py).
 CANDIDATES = {
     "defaults": Candidate("defaults"),
@@ -86,7 +91,8 @@ def leave_group_out(
     """One row per (held-out dataset, candidate) with ``regret@k`` for each budget k, the held-out
     dataset's distance to its nearest training dataset (``nearest_distance``), whether it lies
     beyond the threshold of the meta-models' guard on this training set (``beyond_threshold``),
-    both on `metadata`'s own metafeatures, and whether the candidate fell back (``fell_back``).
+    (at :data:`FAR_QUANTILE`) both on `metadata`'s own metafeatures, and whether the candidate fell back
+    (``fell_back``).
 
     space : the :class:`~autometa.spaces.SearchSpace` of the pool (``KnowledgeBase.space(name)``).
     folds, seed : `folds` folds of whole groups drawn with `seed`, or one group at a time (None).
@@ -109,7 +115,7 @@ def leave_group_out(
         own = metadata.metafeatures.loc[train.datasets]
         scaling = Scaling.fit(own)
         reference = scaling.transform(own)
-        threshold = fallback_threshold(reference, FALLBACK_QUANTILE, train.groups.to_numpy())
+        threshold = fallback_threshold(reference, FAR_QUANTILE, train.groups.to_numpy())
         for dataset in held_out:
             pool_regret = regret.loc[dataset]
             query = scaling.transform(metadata.metafeatures.loc[[dataset]])[0]

@@ -44,12 +44,15 @@ def test_regression_and_arrays(metadata):
 
 def test_unfamiliar_dataset_falls_back_to_the_portfolio(metadata):
     data, params, _ = metadata
-    model = MetaModel("lightgbm", "knn").fit(data, params)
+    model = MetaModel("lightgbm", "knn", guard_quantile=0.95).fit(data, params)
     far = pd.Series(1e6, index=data.metafeatures.columns)
     suggestions = model.suggest_configs(far, 3)
     assert all("fallback to the static portfolio" in s.because for s in suggestions)
     assert model.rank_pool(far, 3) == (model.portfolio_[:3], True)
     assert suggestions[0].params == model.suggest_configs(far, 1)[0].params
+    # Without the guard (the LightGBM default, chosen on held-out data), the nearest datasets answer.
+    unguarded = MetaModel("lightgbm", "knn").fit(data, params)
+    assert unguarded.rank_pool(far, 3)[1] is False and unguarded.threshold_ == float("inf")
 
 
 def test_tampered_surrogate_file_is_refused(metadata, tmp_path):
