@@ -32,9 +32,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default="benchmarks/results")
     parser.add_argument("--space", default="lightgbm")
+    parser.add_argument("--prefix", default="benchmark_discrete", help="the benchmark report: <prefix>_<space>.csv.gz")
     args = parser.parse_args()
     results = Path(args.results)
-    curves = curves_from_runs(pd.read_csv(results / f"benchmark_discrete_{args.space}.csv.gz"))
+    curves = curves_from_runs(pd.read_csv(results / f"{args.prefix}_{args.space}.csv.gz"))
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().unstack("method")
     rows = []
     for variant in VARIANTS:  # handcrafted, Dataset2Vec and combined metafeatures, where they were run
@@ -60,14 +61,16 @@ def main() -> None:
         "",
         __doc__.split("\n\n")[1].replace("\n", " "),
         "",
-        f"Command: `python benchmarks/metasampler_ablation.py --results {args.results}`",
+        f"Command: `python benchmarks/metasampler_ablation.py --results {args.results} --space {args.space} "
+        f"--prefix {args.prefix}` (runs of `{args.prefix}_{args.space}.csv.gz`).",
         "",
-        "Mean regret per dataset (seeds averaged), MetaSampler minus peer:",
+        "Mean regret per dataset (seeds and fold seeds averaged), MetaSampler minus peer:",
         "",
         frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
         "",
     ]
-    (results / f"metasampler_ablation_{args.space}.md").write_text("\n".join(lines))
+    suffix = "" if args.prefix == "benchmark_discrete" else "_" + args.prefix.removeprefix("benchmark_")
+    (results / f"metasampler_ablation_{args.space}{suffix}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

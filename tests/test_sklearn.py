@@ -1,0 +1,56 @@
+"""The drop-in estimators: scikit-learn's own estimator checks, and real use on real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import autometa
+from autometa.sklearn import HistGradientBoostingClassifier, LGBMClassifier, LGBMRegressor
+
+
+@parametrize_with_checks([LGBMClassifier(), LGBMRegressor(), HistGradientBoostingClassifier()])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def credit(corpus_path):
+    dataset = autometa.load_dataset(corpus_path / "credit_g.tsv.gz")
+    X, y = dataset.X, dataset.y.cat.codes.to_numpy()
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def test_fit_asks_autometa_and_predicts_held_out_rows(credit):
+    X_train, X_test, y_train, y_test = credit
+    model = LGBMClassifier().fit(X_train, y_train)
+    first = autometa.suggest(autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1)[0]
+    assert model.config_ == first.params and "nearest datasets" in model.reason_
+    assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7  # rows the model never saw
+    assert set(model.predict(X_test)) <= set(model.classes_)
+
+
+def test_several_suggestions_are_compared_on_a_validation_split(credit):
+    X_train, _, y_train, _ = credit
+    model = LGBMClassifier(n_suggestions=3, random_state=1).fit(X_train, y_train)
+    assert model.validation_scores_.shape == (3,)
+    assert model.config_ == model.suggestions_[int(np.argmax(model.validation_scores_))].params
+    assert "chosen among 3" in model.reason_
+
+
+def test_pipelines_and_cross_validation(corpus_path):
+    dataset = autometa.load_dataset(corpus_path / "1027_ESL.tsv.gz")
+    X, y = dataset.X.to_numpy(dtype=float), dataset.y.to_numpy(dtype=float)
+    scores = cross_val_score(make_pipeline(StandardScaler(), LGBMRegressor()), X, y, cv=3)
+    assert scores.shape == (3,) and np.all(scores > 0.5)
+
+
+def test_bad_settings_are_clear_errors(credit):
+    X_train, _, y_train, _ = credit
+    with pytest.raises(autometa.DataError, match="n_suggestions must be a positive integer"):
+        LGBMClassifier(n_suggestions=0).fit(X_train, y_train)
