@@ -6,7 +6,7 @@ from typing import Any
 
 from autometa.exceptions import DataError
 
-SAMPLERS = ("auto", "tpe", "meta")
+SAMPLERS = ("auto", "tpe", "meta", "transfer")
 
 
 def tune(
@@ -31,8 +31,10 @@ def tune(
     The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
     continues with `sampler`: ``"tpe"`` (Optuna's TPE) or ``"meta"`` (the
     :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
-    `sampler_metamodel` screens). ``"auto"``: "meta" when warm-starting a space that ships a
-    surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
+    `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
+    which makes the same first suggestions itself and then keeps re-weighting the known datasets by
+    the scores it sees). ``"auto"``: "meta" when warm-starting a space that ships a surrogate
+    (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished. With
     a storage, trials carry heartbeats: a trial whose process was killed is marked failed once
@@ -63,7 +65,7 @@ def tune(
         check_storage_url(storage)  # a bad URL is an error now, not after loading and describing the data
     search_space = get_space(space)
     dataset = load_dataset(data, target=target)
-    next_sampler = _sampler_factory(sampler, sampler_metamodel, warm_start, space, dataset)
+    next_sampler = _sampler_factory(sampler, sampler_metamodel, warm_start, space, dataset, suggest_metamodel=metamodel)
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
     split = fold_indices(rows, protocol)
@@ -89,7 +91,8 @@ def tune(
             or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs)
         )
 
-    if warm_start and not study.get_trials(deepcopy=False):
+    # The TransferSampler starts from the same suggestions itself, and keeps learning from them.
+    if warm_start and next_sampler.name != "transfer" and not study.get_trials(deepcopy=False):
         enqueue_suggestions(
             study,
             dataset,
@@ -138,7 +141,9 @@ def tune(
     }
 
 
-def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str, dataset):
+def _sampler_factory(
+    sampler: str, metamodel: Any, warm_start: bool, space: str, dataset, suggest_metamodel: Any = "default"
+):
     """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
     import optuna
@@ -156,6 +161,17 @@ def _sampler_factory(sampler: str, metamodel: Any, warm_start: bool, space: str,
 
         def make(seed: int):
             return optuna.samplers.TPESampler(seed=seed)
+    elif sampler == "transfer":
+        from autometa.optuna import TransferSampler
+
+        model = load_metamodel(suggest_metamodel, space)
+        model.check_task(dataset.task)
+        values = model.describe(dataset)
+
+        def make(seed: int):
+            return TransferSampler(metamodel=model, metafeatures=values, space=space, seed=seed)
+
+        make(0)  # a meta-model without pool scores is an error now, before the study is touched
     else:
         from autometa.optuna import MetaSampler
 

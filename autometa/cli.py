@@ -560,9 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
     tun.add_argument(
         "--sampler",
-        choices=["auto", "tpe", "meta"],
+        choices=["auto", "tpe", "meta", "transfer"],
         default="auto",
-        help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate); "
+        help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
+        "TransferSampler (learns from the scores it sees which known datasets this one resembles); "
         "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on",
     )
     tun.add_argument(

@@ -118,3 +118,21 @@ def test_metamodel_fit_command(metadata, tmp_path, capsys):
 
 def metadata_location(metadata):
     return metadata[2]
+
+
+def test_tune_with_the_transfer_sampler(corpus_path, tmp_path, capsys):
+    import optuna
+
+    import autometa
+
+    data, out, url = corpus_path / "diabetes.tsv.gz", tmp_path / "best.json", f"sqlite:///{tmp_path / 't.db'}"
+    argv = ["tune", str(data), "--trials", "4", "--quiet", "--max-rows", "300", "--storage", url]
+    assert main([*argv, "--sampler", "transfer", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["sampler"] == "transfer" and result["trials"] == 4 and "sampler transfer" in capsys.readouterr().out
+    trials = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
+    first = autometa.suggest(data, n=1)[0].params
+    # Nothing enqueued: the sampler's own first proposal is the first suggestion.
+    assert all(t.user_attrs.get("autometa") is None for t in trials)
+    assert trials[0].params["num_leaves"] == first["num_leaves"]
+    assert trials[0].params["learning_rate"] == pytest.approx(first["learning_rate"])
