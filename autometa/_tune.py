@@ -36,10 +36,12 @@ def tune(
     the scores it sees). ``"auto"``: "meta" when warm-starting a space that ships a surrogate
     (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
 
-    A resumed study (same `storage`, same dataset and space) counts what it already finished. With
-    a storage, trials carry heartbeats: a trial whose process was killed is marked failed once
-    its heartbeat is stale and re-enqueued, so its configuration is evaluated again; it does not
-    count towards `trials`. Completed trials are never re-run.
+    A resumed study (same `storage`, same dataset and space) counts what it already finished:
+    completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
+    queue and evaluated first by the next run. With a storage, trials carry heartbeats: a trial
+    whose process was killed is marked failed once its heartbeat is stale and re-enqueued, so its
+    configuration is evaluated again; neither counts towards `trials`. Completed trials are never
+    re-run.
     """
     import optuna
     from tqdm.auto import tqdm
@@ -116,7 +118,11 @@ def tune(
             # Seeded by the trial count: a resumed run continues the sequence instead of repeating
             # the configurations its seed drew the first time.
             study.sampler = next_sampler(seed + len(study.get_trials(deepcopy=False)))
-            study.optimize(objective, n_trials=1, gc_after_trial=False)
+            try:
+                study.optimize(objective, n_trials=1, gc_after_trial=False)
+            except KeyboardInterrupt:
+                _requeue_interrupted(study)
+                raise
             bar.n = min(done(), trials)
             if study.best_trials:
                 bar.set_postfix_str(f"best {study.best_value:.4f}")
@@ -133,12 +139,29 @@ def tune(
         "metric": metric,
         "best_score": best.value,
         "best_trial": best.number,
-        "trials": len(study.trials),
+        "trials": done(),
         "warm_started": warm_start,
         "sampler": next_sampler.name,
         "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
     }
+
+
+def _requeue_interrupted(study) -> None:
+    """Put the configuration of a trial that Ctrl-C interrupted back in the queue, so that a resumed
+    run evaluates it (Optuna marks such a trial failed; it has no ``error`` attribute, since its
+    fit did not fail, and does not count towards the trials)."""
+    import optuna
+
+    trials = study.get_trials(deepcopy=False)
+    # Also those Optuna retried already (a stale heartbeat: system attribute "failed_trial").
+    requeued = {t.user_attrs.get("requeued_from") for t in trials} | {
+        t.system_attrs.get("failed_trial") for t in trials
+    }
+    for trial in trials:
+        interrupted = trial.state == optuna.trial.TrialState.FAIL and "error" not in trial.user_attrs
+        if interrupted and trial.params and trial.number not in requeued:
+            study.enqueue_trial(dict(trial.params), user_attrs={**trial.user_attrs, "requeued_from": trial.number})
 
 
 def _sampler_factory(

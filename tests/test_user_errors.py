@@ -96,3 +96,34 @@ def test_collect_exports_to_a_folder_of_its_own_by_default():
 
     args = build_parser().parse_args(["collect", "--corpus", "c"])
     assert args.out == "autometa-kb"
+
+
+def test_an_interrupted_trial_is_run_again_and_not_counted(corpus_path, tmp_path, monkeypatch):
+    import optuna
+
+    import autometa.protocol
+    from autometa import tune
+
+    url = f"sqlite:///{tmp_path / 'tune.db'}"
+    data = corpus_path / "diabetes.tsv.gz"
+    real = autometa.protocol.evaluate
+    calls = []
+
+    def interrupt_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(autometa.protocol, "evaluate", interrupt_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        tune(data, trials=6, storage=url, max_rows=200, progress=False)
+    monkeypatch.setattr(autometa.protocol, "evaluate", real)
+    study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
+    interrupted = study.trials[2]
+    assert interrupted.state == optuna.trial.TrialState.FAIL
+    result = tune(data, trials=6, storage=url, max_rows=200, progress=False)
+    assert result["trials"] == 6  # the interrupted trial does not count
+    study = optuna.load_study(study_name=study.study_name, storage=url)
+    rerun = [t for t in study.trials if t.user_attrs.get("requeued_from") == interrupted.number]
+    assert len(rerun) == 1 and rerun[0].params == interrupted.params and rerun[0].state.name == "COMPLETE"
