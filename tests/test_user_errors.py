@@ -3,6 +3,7 @@ where nobody asked. Each test failed before its fix (issue: what a user touches)
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -59,6 +60,7 @@ def test_suggest_says_when_it_has_fewer_configurations(diabetes, capsys):
     captured = capsys.readouterr()
     assert "257 configurations, not 400" in captured.err
     assert "best-of-400" not in captured.out and "best-of-257" in captured.out
+    assert len(json.loads(captured.out)["suggestions"]) == 257
 
 
 def test_duplicate_column_names_are_named():

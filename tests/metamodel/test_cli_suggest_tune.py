@@ -17,10 +17,16 @@ def saved_model(metadata, tmp_path):
 def test_suggest_json_and_table(corpus_path, saved_model, capsys):
     path = str(corpus_path / "diabetes.tsv.gz")
     assert main(["suggest", path, "-n", "2", "--metamodel", saved_model, "--format", "json"]) == 0
-    suggestions = json.loads(capsys.readouterr().out)
-    assert len(suggestions) == 2 and "num_leaves" in suggestions[0]["params"]
+    report = json.loads(capsys.readouterr().out)
+    suggestions = report["suggestions"]
+    assert len(suggestions) == 2 and "num_leaves" in suggestions[0]["params"] and suggestions[0]["rank"] == 1
+    assert report["space"] == "lightgbm" and report["task"] == "binary" and report["learner"] == "LGBMClassifier"
+    assert report["metamodel"]["method"] == "knn" and report["neighbours"][0]["dataset"] in ("diabetes", "pima")
     assert main(["suggest", path, "-n", "2", "--metamodel", saved_model]) == 0
-    assert capsys.readouterr().out.startswith("#1")
+    out = capsys.readouterr().out
+    assert out.startswith("# LGBMClassifier (lightgbm) for diabetes (binary)")
+    assert "was learned from" in out  # diabetes is in the knowledge base: said so
+    assert "\n#1 " in out and "\n#2 " in out and out.index("#1 ") < out.index("#2 ")
 
 
 def test_suggest_errors(corpus_path, saved_model, capsys, tmp_path):
