@@ -25,7 +25,9 @@ def test_suggest_json_and_table(corpus_path, saved_model, capsys):
     assert main(["suggest", path, "-n", "2", "--metamodel", saved_model]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# LGBMClassifier (lightgbm) for diabetes (binary)")
-    assert "was learned from" in out  # diabetes is in the knowledge base: said so
+    assert "was learned from" not in out  # diabetes is not in this knowledge base (pima is)
+    assert main(["suggest", str(corpus_path / "credit_g.tsv.gz"), "-n", "1"]) == 0
+    assert "was learned from" in capsys.readouterr().out  # credit_g is in the shipped one: said so
     assert "\n#1 " in out and "\n#2 " in out and out.index("#1 ") < out.index("#2 ")
 
 
