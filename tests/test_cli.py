@@ -58,3 +58,31 @@ def test_corpus_groups_and_table(corpus_path, capsys, tmp_path):
     assert main(["corpus", "groups", "--corpus", str(corpus_path), "--format", "json"]) == 0
     groups = json.loads(capsys.readouterr().out)
     assert any({"pima", "diabetes"} <= set(members) for members in groups.values())
+
+
+def test_every_option_shows_its_choices_and_default():
+    import argparse
+
+    from autometa.cli import build_parser
+
+    def walk(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, (*path, name))
+            elif action.option_strings and action.help is not argparse.SUPPRESS:
+                if not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                    yield path, action
+
+    missing = []
+    for path, action in walk(build_parser()):
+        text = action.help or ""
+        if action.default not in (None, False) and "default" not in text:
+            missing.append(f"{' '.join(path)} {action.option_strings[0]}: no default in its help")
+        if (
+            action.choices is not None
+            and action.metavar is not None
+            and not all(str(c) in text for c in action.choices)
+        ):
+            missing.append(f"{' '.join(path)} {action.option_strings[0]}: choices hidden by its metavar")
+    assert not missing, "\n".join(missing)
