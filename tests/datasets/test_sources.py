@@ -32,7 +32,7 @@ def test_files_round_trip(tmp_path, frame, suffix):
 
 def test_dataframe_needs_a_known_target(frame):
     assert load_dataset(frame, target="label").n_features == 2
-    with pytest.raises(DataError, match="needs target="):
+    with pytest.raises(DataError, match="No target column given: name the column to predict with target="):
         load_dataset(frame)
     with pytest.raises(DataError, match="'nope' is not in the data.*'label'"):
         load_dataset(frame, target="nope")
