@@ -137,16 +137,19 @@ class SearchSpace:
     def with_ranges(self, params: dict[str, dict[str, Any]]) -> SearchSpace:
         """This space with the parameter ranges recorded in a knowledge-base manifest or a saved
         meta-model (``{name: {"low", "high", "log", "integer"}}``): configurations are read on
-        the ranges they were collected with, which may differ from the installed ones."""
+        the ranges they were collected with, which may differ from the installed ones.
+
+        The parameters keep the recorded order (manifests record them by name): a surrogate's
+        columns and the order in which a sampler sees the distributions follow it, so a model
+        saved with one order is read with the same one."""
         if set(params) != set(self.params):
             raise AutometaError(
                 f"The recorded parameters {sorted(params)} are not those of search space {self.name!r} "
                 f"({sorted(self.params)}); the file was written for another version of the space."
             )
-        ranges = {
-            name: Param(**{k: params[name][k] for k in ("low", "high", "log", "integer")}) for name in self.params
-        }
-        return self if ranges == self.params else dataclasses.replace(self, params=ranges)
+        ranges = {name: Param(**{k: params[name][k] for k in ("low", "high", "log", "integer")}) for name in params}
+        same = ranges == self.params and list(ranges) == list(self.params)
+        return self if same else dataclasses.replace(self, params=ranges)
 
     def param_dicts(self) -> dict[str, dict[str, Any]]:
         """The ranges as plain data, as manifests and saved meta-models record them."""

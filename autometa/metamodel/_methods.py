@@ -292,7 +292,10 @@ class SurrogateMethod(Method):
             candidates = pool
         else:
             seed = self.settings.random_state + 1 if query.random_state is None else query.random_state + 1
-            fresh = pd.DataFrame(query.space.pool(FRESH_CANDIDATES, seed=seed)[1:])
+            from autometa.spaces import get_space
+
+            # Fresh samples of the installed space (its own parameter order draws the same points).
+            fresh = pd.DataFrame(get_space(query.space.name).pool(FRESH_CANDIDATES, seed=seed)[1:])
             candidates = pd.concat([query.configs, fresh], ignore_index=True)
         scenarios = self.surrogate.predict_members(query.metafeatures, candidates)
         expected = scenarios.mean(axis=0)

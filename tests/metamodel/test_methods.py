@@ -140,3 +140,15 @@ def test_the_hist_gradient_boosting_metasampler_reads_every_parameter(corpus_pat
     assert all(seen[k] != defaults[k] for k in candidate)
     # Each parameter moves the surrogate's input: the design differs from the defaults' in every column.
     assert sampler.predict([candidate, defaults]).shape == (2,)
+
+
+def test_recorded_parameter_order_is_kept(metadata):
+    """A space read from a manifest keeps the manifest's parameter order: a surrogate trained on
+    columns in that order is asked in the same order after a save and a load."""
+    from autometa.spaces import get_space
+
+    data, space, _ = metadata
+    recorded = {name: space.params[name].as_dict() for name in sorted(space.params)}
+    ordered = get_space("lightgbm").with_ranges(recorded)
+    assert list(ordered.params) == sorted(space.params)
+    assert list(ordered.to_unit(data.configs).columns) == sorted(space.params)
