@@ -118,7 +118,20 @@ def warm_start(
     return enqueued
 
 
-class MetaSampler(optuna.samplers.BaseSampler):
+class _WrapsBase(optuna.samplers.BaseSampler):
+    """A sampler built around a base sampler (``self._base``): trial hooks and reseeding go to it."""
+
+    def before_trial(self, study, trial):
+        self._base.before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self._base.after_trial(study, trial, state, values)
+
+    def reseed_rng(self):
+        self._base.reseed_rng()
+
+
+class MetaSampler(_WrapsBase):
     """A sampler that keeps using the surrogate after the warm-start trials.
 
     Wraps a base sampler (multivariate TPE by default). Whenever the base sampler proposes a
@@ -214,17 +227,8 @@ class MetaSampler(optuna.samplers.BaseSampler):
     def sample_independent(self, study, trial, param_name, param_distribution):
         return self._base.sample_independent(study, trial, param_name, param_distribution)
 
-    def before_trial(self, study, trial):
-        self._base.before_trial(study, trial)
 
-    def after_trial(self, study, trial, state, values):
-        self._base.after_trial(study, trial, state, values)
-
-    def reseed_rng(self):
-        self._base.reseed_rng()
-
-
-class TransferSampler(optuna.samplers.BaseSampler):
+class TransferSampler(_WrapsBase):
     """A sampler that learns, from the trials it sees, which known datasets the study resembles.
 
     Every knowledge-base dataset was evaluated on the same pool of configurations, so its
@@ -418,12 +422,3 @@ class TransferSampler(optuna.samplers.BaseSampler):
             if value is not None:
                 return value
         return self._base.sample_independent(study, trial, param_name, param_distribution)
-
-    def before_trial(self, study, trial):
-        self._base.before_trial(study, trial)
-
-    def after_trial(self, study, trial, state, values):
-        self._base.after_trial(study, trial, state, values)
-
-    def reseed_rng(self):
-        self._base.reseed_rng()
