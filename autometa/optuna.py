@@ -92,15 +92,24 @@ def warm_start(
     ----------
     study : optuna.Study
     dataset : anything :func:`autometa.load_dataset` reads.
-    distributions : the study's search space ``{name: BaseDistribution}``. Needed for a study
-        that has no trial yet; otherwise read from its trials. Default for an empty study: the
-        distributions of `space` itself.
+    distributions : the study's search space ``{name: BaseDistribution}``, the ranges the
+        objective's ``trial.suggest_*`` calls use. Read from the study's trials when it has any;
+        required for a study that has none (an error says so): enqueued values outside the
+        objective's ranges would be run anyway, outside the space the user asked for. To take
+        the learner's own ranges, pass ``get_space(space).distributions()`` and suggest those in
+        the objective.
     """
     from autometa._suggest import suggest
-    from autometa.spaces import get_space
 
     if distributions is None:
-        distributions = study_distributions(study) or get_space(space).distributions()
+        distributions = study_distributions(study)
+        if not distributions:
+            raise DataError(
+                "warm_start on a study with no trial yet needs distributions={name: optuna distribution}, "
+                "the ranges your objective suggests (e.g. {'learning_rate': FloatDistribution(0.01, 0.3, "
+                "log=True)}); otherwise suggestions outside them would be enqueued. "
+                f"autometa.spaces.get_space({space!r}).distributions() gives the learner's own ranges."
+            )
     suggestions = suggest(dataset, n=n, space=space, metamodel=metamodel, target=target, random_state=random_state)
     enqueued = []
     for suggestion in suggestions:

@@ -127,7 +127,7 @@ def test_messy_tables_suggest_and_warm_start(model):
         assert 1 <= len(suggestions) <= 3
         check(suggestions)
         study = optuna.create_study(direction="maximize")
-        enqueued = warm_start(study, (X, y), n=3, metamodel=model)
+        enqueued = warm_start(study, (X, y), n=3, metamodel=model, distributions=SPACE.distributions())
         assert 1 <= len(enqueued) <= 3 and len(study.get_trials(deepcopy=False)) == len(enqueued)
 
     one_table()

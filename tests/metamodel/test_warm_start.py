@@ -56,6 +56,15 @@ def test_warm_start_enqueues_first_trials(corpus_path, model, sampler):
     assert again == enqueued and len(study.get_trials(states=(optuna.trial.TrialState.WAITING,))) == 0
 
 
+def test_an_empty_study_without_distributions_is_a_clear_error(corpus_path, model):
+    """Without its ranges, an empty study would be sent suggestions outside the objective's
+    suggest_* ranges (Optuna runs them anyway, with a warning): refused, saying what to pass."""
+    study = optuna.create_study(direction="maximize")
+    with pytest.raises(DataError, match="needs distributions="):
+        warm_start(study, _dataset(corpus_path), n=3, metamodel=model)
+    assert study.trials == []
+
+
 def test_no_shared_parameter_is_a_clear_error(corpus_path, model):
     study = optuna.create_study()
     with pytest.raises(DataError, match="shares no parameter"):
