@@ -39,8 +39,9 @@ def tune(
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
     queue and evaluated first by the next run. With a storage, trials carry heartbeats: a trial
-    whose process was killed is marked failed once its heartbeat is stale and re-enqueued, so its
-    configuration is evaluated again; neither counts towards `trials`. Completed trials are never
+    whose process was killed is marked failed and re-enqueued, so its configuration is evaluated
+    again: at once by a run on the same machine (the trial records its process), else once its
+    heartbeat is stale; neither counts towards `trials`. Completed trials are never
     re-run.
     """
     import optuna
@@ -50,6 +51,7 @@ def tune(
     from autometa.optuna import warm_start as enqueue_suggestions
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
     from autometa.spaces import get_space
+    from autometa.storage import OWNER_ATTR, owner
 
     if trials < 1:
         raise DataError(f"--trials must be at least 1, got {trials}.")
@@ -84,6 +86,13 @@ def tune(
         load_if_exists=True,
     )
 
+    if storage is not None:
+        from autometa.storage import fail_orphans
+
+        # A run killed moments ago left its trial RUNNING: retry it now, not after the grace period.
+        if fail_orphans(storage, study):
+            _requeue_interrupted(study)
+
     def done() -> int:
         # Completed trials, and failed ones whose fit failed for real (an interrupted trial has no error).
         return sum(
@@ -105,6 +114,8 @@ def tune(
         )
 
     def objective(trial: optuna.Trial) -> float:
+        if storage is not None:
+            trial.set_user_attr(OWNER_ATTR, owner())
         result = evaluate(search_space, search_space.suggest(trial), rows, protocol, split)
         trial.set_user_attr("fit_seconds", result.fit_seconds)
         if not result.ok:
@@ -148,10 +159,12 @@ def tune(
 
 
 def _requeue_interrupted(study) -> None:
-    """Put the configuration of a trial that Ctrl-C interrupted back in the queue, so that a resumed
-    run evaluates it (Optuna marks such a trial failed; it has no ``error`` attribute, since its
+    """Put the configuration of a trial that Ctrl-C or a kill interrupted back in the queue, so that
+    a resumed run evaluates it (Optuna marks such a trial failed; it has no ``error`` attribute, since its
     fit did not fail, and does not count towards the trials)."""
     import optuna
+
+    from autometa.storage import OWNER_ATTR
 
     trials = study.get_trials(deepcopy=False)
     # Also those Optuna retried already (a stale heartbeat: system attribute "failed_trial").
@@ -160,8 +173,11 @@ def _requeue_interrupted(study) -> None:
     }
     for trial in trials:
         interrupted = trial.state == optuna.trial.TrialState.FAIL and "error" not in trial.user_attrs
-        if interrupted and trial.params and trial.number not in requeued:
-            study.enqueue_trial(dict(trial.params), user_attrs={**trial.user_attrs, "requeued_from": trial.number})
+        # A trial killed before its suggest_* calls has no params yet, but an enqueued one has its own.
+        params = trial.params or trial.system_attrs.get("fixed_params")
+        if interrupted and params and trial.number not in requeued:
+            attrs = {k: v for k, v in trial.user_attrs.items() if k != OWNER_ATTR}
+            study.enqueue_trial(dict(params), user_attrs={**attrs, "requeued_from": trial.number})
 
 
 def _sampler_factory(

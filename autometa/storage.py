@@ -2,12 +2,15 @@
 
 One place opens an Optuna RDB storage for every long job (``autometa collect``, ``autometa
 tune``): heartbeats every ``HEARTBEAT_SECONDS``, a trial whose process died is marked failed
-after ``GRACE_SECONDS`` without one and re-enqueued (at most 3 times).
+after ``GRACE_SECONDS`` without one and re-enqueued (at most 3 times). A trial whose owner
+(:func:`owner`, recorded by the process that runs it) was a process of this machine that no
+longer exists is failed at once by :func:`fail_orphans`, without waiting for the grace period.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 import warnings
 from pathlib import Path
@@ -86,3 +89,40 @@ def open_storage(url: str):
         sqlalchemy.event.listen(storage.engine, "connect", pragmas)
         storage.engine.dispose()  # connections opened before the listener get replaced
     return storage
+
+
+OWNER_ATTR = "owner"
+
+
+def owner() -> str:
+    """``host:pid`` of this process: recorded on a trial (user attribute ``owner``) when it starts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def fail_orphans(storage, study) -> list[int]:
+    """Mark FAIL the RUNNING trials of `study` whose owner ran on this machine and is gone (killed),
+    and return their numbers. Trials of live processes, of other machines, or without an owner are
+    left to the heartbeats. A reused pid only makes it wait for the heartbeat, as before."""
+    import optuna
+
+    host = socket.gethostname()
+    study_id = storage.get_study_id_from_name(study.study_name)
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        trial_host, _, pid = str(trial.user_attrs.get(OWNER_ATTR, "")).rpartition(":")
+        if trial_host != host or not pid.isdigit() or int(pid) == os.getpid() or _process_exists(int(pid)):
+            continue
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        if storage.set_trial_state_values(trial_id, optuna.trial.TrialState.FAIL):
+            failed.append(trial.number)
+    return failed

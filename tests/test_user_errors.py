@@ -130,3 +130,58 @@ def test_an_interrupted_trial_is_run_again_and_not_counted(corpus_path, tmp_path
     study = optuna.load_study(study_name=study.study_name, storage=url)
     rerun = [t for t in study.trials if t.user_attrs.get("requeued_from") == interrupted.number]
     assert len(rerun) == 1 and rerun[0].params == interrupted.params and rerun[0].state.name == "COMPLETE"
+
+
+def test_a_killed_trial_is_retried_at_once_by_the_next_run(corpus_path, tmp_path):
+    """A plain kill leaves the trial RUNNING; a run started right after (well within the 40 s
+    heartbeat grace) fails it because its process is gone, and evaluates its configuration again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+
+    from autometa import tune
+
+    url = f"sqlite:///{tmp_path / 'tune.db'}"
+    data = corpus_path / "diabetes.tsv.gz"
+    # The child's third trial hangs (as a long fit would) until it is killed.
+    script = (
+        "import time, autometa.protocol as p\n"
+        "real, calls = p.evaluate, []\n"
+        "def slow(*a, **k):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 3: time.sleep(600)\n"
+        "    return real(*a, **k)\n"
+        "p.evaluate = slow\n"
+        "from autometa import tune\n"
+        f"tune({str(data)!r}, trials=6, storage={url!r}, max_rows=200, progress=False)\n"
+    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 180
+        running = []
+        while not running and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.5)
+            if (tmp_path / "tune.db").exists() and optuna.get_all_study_names(url):
+                study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
+                running = [
+                    t
+                    for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+                    if "owner" in t.user_attrs and t.params
+                ]
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert running, "the child never reached its hanging trial"
+    killed = running[0]
+    start = time.monotonic()
+    result = tune(data, trials=6, storage=url, max_rows=200, progress=False)
+    assert result["trials"] == 6 and time.monotonic() - start < 30
+    study = optuna.load_study(study_name=study.study_name, storage=url)
+    assert study.trials[killed.number].state == optuna.trial.TrialState.FAIL
+    rerun = [t for t in study.trials if t.user_attrs.get("requeued_from") == killed.number]
+    assert len(rerun) == 1 and rerun[0].params == killed.params and rerun[0].state.name == "COMPLETE"
