@@ -3,7 +3,7 @@
 Importing this package is light: no torch, no optuna, no lightgbm until a feature needs them.
 """
 
-from autometa._suggest import suggest
+from autometa._suggest import explain, suggest
 from autometa._tune import tune
 from autometa._version import __version__
 from autometa.datasets import Dataset, load_corpus, load_dataset
@@ -23,6 +23,7 @@ __all__ = [
     "NotFittedError",
     "SourceNotFoundError",
     "__version__",
+    "explain",
     "load_corpus",
     "load_dataset",
     "suggest",

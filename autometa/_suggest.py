@@ -8,17 +8,26 @@ from typing import Any
 from autometa.exceptions import DataError
 
 
-def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
-    """A MetaModel from "default" (shipped with the package for `role`: "suggest" or "sampler"),
-    a folder, or a MetaModel."""
+def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest", metric: str = "auto"):
+    """A MetaModel from "default" (shipped with the package for `role`: "suggest" or "sampler",
+    and for `metric`), a folder, or a MetaModel. A `metric` other than "auto" must be the one the
+    meta-model learned from (:func:`autometa.protocol.resolve_metric` names)."""
     from autometa.metamodel import MetaModel, shipped_metamodel_path
+    from autometa.protocol import resolve_metric
 
+    recorded = resolve_metric(metric).name
     if isinstance(metamodel, MetaModel):
         model = metamodel
     else:
         shipped = metamodel in (None, "default")
-        folder = shipped_metamodel_path(space, role) if shipped else Path(metamodel)
+        folder = shipped_metamodel_path(space, role, recorded) if shipped else Path(metamodel)
         if not (folder / "metamodel.json").is_file():
+            if shipped and recorded != "score":
+                raise DataError(
+                    f"No meta-model learned from {recorded!r} ships for space {space!r}{' as a sampler' if role == 'sampler' else ''}. "
+                    f"Fit one (autometa metamodel fit --space {space} --metric {recorded} --out FOLDER) and pass "
+                    "FOLDER as metamodel=, or use the default metric."
+                )
             if shipped and role == "sampler":
                 raise DataError(
                     f"No surrogate meta-model ships for space {space!r}. Fit one (autometa metamodel fit --space "
@@ -32,6 +41,12 @@ def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest"):
         model = MetaModel.load(folder)
     if model.space != space:
         raise DataError(f"The meta-model was fitted for space {model.space!r}, not {space!r}.")
+    learned = getattr(model, "metric_", "score")
+    if metric != "auto" and learned != recorded:
+        raise DataError(
+            f"The meta-model learned from {learned!r}, not {recorded!r} (metric={metric!r}); pass a meta-model "
+            f"fitted with --metric {recorded}, or metric='auto' to use its own."
+        )
     return model
 
 
@@ -44,6 +59,7 @@ def suggest(
     random_state: int | None = None,
     target: str | None = None,
     task: str | None = None,
+    metric: str = "auto",
 ) -> list:
     """Ranked, diverse configurations of `space` to try first on `dataset`.
 
@@ -58,14 +74,25 @@ def suggest(
     target : the target column, for a DataFrame or a file.
     task : ``"binary"``, ``"multiclass"``, ``"regression"`` or ``"classification"``, when the
         target's values do not say it (default: inferred).
+    metric : what the suggestions should be good at: ``"auto"`` (the knowledge base's own
+        metric: ROC-AUC for classification, R^2 for regression; ``"roc_auc"`` and ``"r2"`` name
+        it), or ``"log_loss"`` (classification: probabilities that are also calibrated), each
+        learned from the knowledge base's scores in that metric.
 
     Returns
     -------
     list of Suggestion (``.params`` for the learner, ``.predicted``, ``.because``).
     """
-    return explain(dataset, n=n, space=space, metamodel=metamodel, random_state=random_state, target=target, task=task)[
-        "suggestions"
-    ]
+    return explain(
+        dataset,
+        n=n,
+        space=space,
+        metamodel=metamodel,
+        random_state=random_state,
+        target=target,
+        task=task,
+        metric=metric,
+    )["suggestions"]
 
 
 def explain(
@@ -78,6 +105,7 @@ def explain(
     target: str | None = None,
     task: str | None = None,
     neighbours: int = 5,
+    metric: str = "auto",
 ) -> dict[str, Any]:
     """:func:`suggest`, with what a reader needs to trust it: ``{"suggestions", "dataset",
     "task", "space", "learner", "metamodel", "neighbours"}``; ``neighbours`` are the nearest
@@ -88,15 +116,18 @@ def explain(
 
     from autometa.datasets import load_dataset
     from autometa.metamodel import l1_distances
+    from autometa.protocol import resolve_metric
     from autometa.spaces import get_space
 
     if not isinstance(n, int) or n < 1:
         raise DataError(f"n must be a positive integer, got {n!r}.")
+    resolve_metric(metric)  # an unknown name fails before the data is read
     search_space = get_space(space)
     data = load_dataset(dataset, target=target, task=task)
     if data.task not in search_space.tasks:
         raise DataError(f"Search space {space!r} supports {list(search_space.tasks)}, not {data.task!r} tasks.")
-    model = load_metamodel(metamodel, space)
+    resolve_metric(metric, data.task)
+    model = load_metamodel(metamodel, space, metric=metric)
     model.check_task(data.task)
     values = model.describe(data)
     suggestions = model.suggest_configs(values, n, random_state=random_state)
@@ -115,6 +146,7 @@ def explain(
             "features": model.features,
             "neighbours": model.neighbours,
             "guard_quantile": model.guard_quantile,
+            "metric": getattr(model, "metric_", "score"),
             "datasets": model.provenance_.get("datasets"),
         },
         "neighbours": [{"dataset": d, "distance": round(float(v), 4)} for d, v in distances.items()],

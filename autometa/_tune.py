@@ -24,6 +24,7 @@ def tune(
     n_suggestions: int = 5,
     sampler: str = "auto",
     sampler_metamodel: Any = "default",
+    metric: str = "auto",
     progress: bool = True,
 ) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
@@ -49,7 +50,7 @@ def tune(
 
     from autometa.datasets import load_dataset
     from autometa.optuna import warm_start as enqueue_suggestions
-    from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
+    from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows, resolve_metric
     from autometa.spaces import get_space
     from autometa.storage import OWNER_ATTR, owner
 
@@ -63,13 +64,17 @@ def tune(
         )
     if sampler not in SAMPLERS:
         raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
+    resolve_metric(metric)  # an unknown name fails before the data is read
     if storage is not None:
         from autometa.storage import check_storage_url
 
         check_storage_url(storage)  # a bad URL is an error now, not after loading and describing the data
     search_space = get_space(space)
     dataset = load_dataset(data, target=target)
-    next_sampler = _sampler_factory(sampler, sampler_metamodel, warm_start, space, dataset, suggest_metamodel=metamodel)
+    recorded = resolve_metric(metric, dataset.task)
+    next_sampler = _sampler_factory(
+        sampler, sampler_metamodel, warm_start, space, dataset, suggest_metamodel=metamodel, metric=metric
+    )
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
     split = fold_indices(rows, protocol)
@@ -79,9 +84,10 @@ def tune(
 
         storage = open_storage(storage)
     study = optuna.create_study(
-        study_name=f"autometa-tune-{space}-{dataset.name}",
+        # A study per metric: resuming must not mix the trials of two objectives.
+        study_name=f"autometa-tune-{space}-{dataset.name}" + ("" if recorded.name == "score" else f"-{recorded.name}"),
         storage=storage,
-        direction="maximize",
+        direction="maximize" if recorded.greater_is_better else "minimize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         load_if_exists=True,
     )
@@ -111,6 +117,7 @@ def tune(
             space=space,
             metamodel=metamodel,
             distributions=search_space.distributions(),
+            metric=metric,
         )
 
     def objective(trial: optuna.Trial) -> float:
@@ -120,7 +127,9 @@ def tune(
         trial.set_user_attr("fit_seconds", result.fit_seconds)
         if not result.ok:
             trial.set_user_attr("error", result.error)
-        return result.score
+        if recorded.name != "score" and result.ok:
+            trial.set_user_attr("score", result.score)  # the protocol's metric, for comparison
+        return getattr(result, recorded.column)
 
     with tqdm(
         total=trials, initial=min(done(), trials), desc=f"tune {space}", unit="trial", disable=not progress
@@ -142,7 +151,7 @@ def tune(
     if not completed:
         raise DataError("No trial finished with a score; see the trials' 'error' attributes in the study.")
     best = study.best_trial
-    metric = protocol.as_dict()["metric"][dataset.task]
+    metric = protocol.as_dict()["metric"][dataset.task] if recorded.name == "score" else recorded.name
     return {
         "dataset": dataset.name,
         "task": dataset.task,
@@ -181,7 +190,13 @@ def _requeue_interrupted(study) -> None:
 
 
 def _sampler_factory(
-    sampler: str, metamodel: Any, warm_start: bool, space: str, dataset, suggest_metamodel: Any = "default"
+    sampler: str,
+    metamodel: Any,
+    warm_start: bool,
+    space: str,
+    dataset,
+    suggest_metamodel: Any = "default",
+    metric: str = "auto",
 ):
     """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
@@ -189,11 +204,12 @@ def _sampler_factory(
 
     from autometa._suggest import load_metamodel
     from autometa.metamodel import shipped_metamodel_path
+    from autometa.protocol import resolve_metric
 
     if sampler == "auto":
         shipped = (
             metamodel not in (None, "default")
-            or (shipped_metamodel_path(space, "sampler") / "metamodel.json").is_file()
+            or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
         )
         sampler = "meta" if warm_start and shipped else "tpe"
     if sampler == "tpe":
@@ -203,7 +219,7 @@ def _sampler_factory(
     elif sampler == "transfer":
         from autometa.optuna import TransferSampler
 
-        model = load_metamodel(suggest_metamodel, space)
+        model = load_metamodel(suggest_metamodel, space, metric=metric)
         model.check_task(dataset.task)
         values = model.describe(dataset)
 
@@ -214,7 +230,7 @@ def _sampler_factory(
     else:
         from autometa.optuna import MetaSampler
 
-        model = load_metamodel(metamodel, space, role="sampler")
+        model = load_metamodel(metamodel, space, role="sampler", metric=metric)
         model.check_task(dataset.task)
         values = model.describe(dataset)
 

@@ -279,6 +279,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         target=args.target,
         task=args.task,
         random_state=args.random_state,
+        metric=args.metric,
     )
     suggestions = report["suggestions"]
     if len(suggestions) < args.n:
@@ -298,7 +299,8 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
     nearest = report["neighbours"]
     print(
         f"# {report['learner']} ({report['space']}) for {report['dataset']} ({report['task']}): "
-        f"{len(suggestions)} configurations to try in this order; meta-model {report['metamodel']['method']}"
+        f"{len(suggestions)} configurations to try in this order; meta-model {report['metamodel']['method']}, "
+        f"learned from {report['metamodel']['metric']}"
     )
     print(
         "# nearest known datasets (distance = mean absolute difference of min-max-scaled metafeatures; 0 = "
@@ -343,6 +345,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         seed=args.random_state,
         sampler=args.sampler,
         sampler_metamodel=args.sampler_metamodel or "default",
+        metric=args.metric,
         progress=not args.quiet,
     )
     if out is not None:
@@ -413,6 +416,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         tasks={"classification": ("binary", "multiclass")}.get(args.task, (args.task,)) if args.task else None,
         neighbours=args.neighbours,
         guard_quantile=args.guard_quantile,
+        metric=args.metric,
     )
     folder = model.save(args.out)
     print(
@@ -461,6 +465,15 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     )
     metamodel = parent()
     metamodel.add_argument("--metamodel", help="meta-model folder (default: the one shipped for --space)")
+    metric = parent()
+    metric.add_argument(
+        "--metric",
+        choices=["auto", "roc_auc", "r2", "log_loss"],
+        default="auto",
+        help="what the configurations should be good at: auto (default) is the knowledge base's own metric, "
+        "ROC-AUC for classification (roc_auc) and R^2 for regression (r2); log_loss (classification) also "
+        "rewards calibrated probabilities. Suggestions are learned from the knowledge base's scores in it",
+    )
     return {
         "data": data,
         "space": space,
@@ -471,6 +484,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
         "task": task,
         "method": method,
         "metamodel": metamodel,
+        "metric": metric,
     }
 
 
@@ -558,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "suggest",
         "configurations to try first on a dataset",
-        ["data", "task", "space", "metamodel", "format"],
+        ["data", "task", "space", "metamodel", "metric", "format"],
         _cmd_suggest,
     )
     sug.add_argument("-n", type=int, default=5, help="number of suggestions (default: %(default)s)")
@@ -568,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "tune",
         "an Optuna study of a search space's learner, cross-validated and warm-started",
-        ["data", "space", "metamodel", "quiet"],
+        ["data", "space", "metamodel", "metric", "quiet"],
         _cmd_tune,
     )
     tun.add_argument(
@@ -669,6 +683,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         choices=["binary", "multiclass", "classification", "regression"],
         help="learn from the knowledge base's datasets of this task kind only (default: every dataset)",
+    )
+    mmfit.add_argument(
+        "--metric",
+        choices=["score", "log_loss"],
+        default="score",
+        help="the recorded metric to learn from: score (default; ROC-AUC for classification, R^2 for "
+        "regression) or log_loss (the classification datasets only)",
     )
     mmfit.add_argument(
         "--neighbours", type=int, default=10, help="nearest datasets knn_portfolio reads (default: %(default)s)"

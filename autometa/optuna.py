@@ -85,6 +85,7 @@ def warm_start(
     metamodel: Any = "default",
     target: str | None = None,
     random_state: int | None = None,
+    metric: str = "auto",
 ) -> list[dict[str, Any]]:
     """Enqueue `n` autometa suggestions for `dataset` in `study`; returns the enqueued parameters.
 
@@ -98,6 +99,7 @@ def warm_start(
         objective's ranges would be run anyway, outside the space the user asked for. To take
         the learner's own ranges, pass ``get_space(space).distributions()`` and suggest those in
         the objective.
+    metric : what the suggestions should be good at (see :func:`autometa.suggest`).
     """
     from autometa._suggest import suggest
 
@@ -110,7 +112,9 @@ def warm_start(
                 "log=True)}); otherwise suggestions outside them would be enqueued. "
                 f"autometa.spaces.get_space({space!r}).distributions() gives the learner's own ranges."
             )
-    suggestions = suggest(dataset, n=n, space=space, metamodel=metamodel, target=target, random_state=random_state)
+    suggestions = suggest(
+        dataset, n=n, space=space, metamodel=metamodel, target=target, random_state=random_state, metric=metric
+    )
     enqueued = []
     for suggestion in suggestions:
         params = map_params(suggestion.params, distributions, space)
@@ -164,6 +168,8 @@ class MetaSampler(_WrapsBase):
     seed : seed of the default base sampler.
     metafeatures : the dataset's metafeatures, as ``MetaModel.describe`` gives them, instead of
         `dataset` (then the task kind is not checked).
+    metric : the metric the surrogate must have learned from (``"auto"``: the meta-model's own;
+        ``"log_loss"`` loads the shipped log-loss one): what the study optimizes.
 
     Measured in the discrete benchmark (280 datasets x 5 seeds, leakage-free; see
     ``benchmarks/results/metasampler_ablation_lightgbm.md``): after the same 5 warm-start trials,
@@ -183,12 +189,13 @@ class MetaSampler(_WrapsBase):
         n_candidates: int = 8,
         seed: int | None = None,
         metafeatures=None,
+        metric: str = "auto",
     ):
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
 
         self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
-        self._model = load_metamodel(metamodel, space, role="sampler")
+        self._model = load_metamodel(metamodel, space, role="sampler", metric=metric)
         if self._model.surrogate_ is None:
             raise DataError(
                 f"MetaSampler needs a meta-model fitted with method='surrogate', got {self._model.method!r}."
@@ -272,7 +279,8 @@ class TransferSampler(_WrapsBase):
     noise : the chance that a similar dataset orders two configurations the other way.
     handover : expected improvement (normalized score) below which the pool stops paying off.
     max_pool_trials : at most this many proposals from the pool.
-    target, seed, metafeatures : as for :class:`MetaSampler`.
+    target, seed, metafeatures, metric : as for :class:`MetaSampler`; the study's direction says
+        whether its values are to be maximized (ROC-AUC) or minimized (log-loss).
     """
 
     def __init__(
@@ -289,13 +297,14 @@ class TransferSampler(_WrapsBase):
         target: str | None = None,
         seed: int | None = None,
         metafeatures=None,
+        metric: str = "auto",
     ):
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
 
         if not 0 < noise < 0.5:
             raise DataError(f"noise must be in (0, 0.5), got {noise!r}.")
-        model = load_metamodel(metamodel, space)
+        model = load_metamodel(metamodel, space, metric=metric)
         scores = getattr(model.method_, "pool_scores", None)
         if scores is None:
             raise DataError(

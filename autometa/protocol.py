@@ -24,7 +24,55 @@ import numpy as np
 import pandas as pd
 
 from autometa.datasets import Dataset
+from autometa.exceptions import DataError
 from autometa.spaces import SearchSpace
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """A metric the knowledge base records for every evaluation, that suggestions can be learned
+    from and a study can optimize.
+
+    name : ``"score"`` (the protocol's own metric: ROC-AUC for classification, R^2 for
+        regression) or ``"log_loss"``.
+    column : the knowledge base's column that holds it.
+    greater_is_better : direction.
+    tasks : the task kinds that have it.
+    """
+
+    name: str
+    column: str
+    greater_is_better: bool
+    tasks: tuple[str, ...]
+
+    def signed(self, values):
+        """Values turned so that higher is better (``-log_loss``)."""
+        return values if self.greater_is_better else -values
+
+
+METRICS = {
+    "score": Metric("score", "score", True, ("binary", "multiclass", "regression")),
+    "log_loss": Metric("log_loss", "log_loss", False, ("binary", "multiclass")),
+}
+# What a user may ask for, and the recorded metric it means; "auto" is the protocol's own.
+METRIC_NAMES = {"auto": "score", "roc_auc": "score", "r2": "score", "log_loss": "log_loss"}
+_NAMED_TASKS = {"roc_auc": ("binary", "multiclass"), "r2": ("regression",)}
+
+
+def resolve_metric(name: str, task: str | None = None) -> Metric:
+    """The recorded :class:`Metric` a user's metric name means (``auto``, ``roc_auc``, ``r2``,
+    ``log_loss``, or a recorded name), checked against the dataset's `task` when given."""
+    if name not in METRIC_NAMES and name not in METRICS:
+        raise DataError(f"Unknown metric {name!r}; expected one of {sorted(METRIC_NAMES)}.")
+    metric = METRICS[METRIC_NAMES.get(name, name)]
+    allowed = _NAMED_TASKS.get(name, metric.tasks)
+    if task is not None and task not in allowed:
+        kind = "classification" if task in ("binary", "multiclass") else task
+        raise DataError(
+            f"The metric {name!r} is not recorded for a {kind} dataset (it is for {'/'.join(allowed)}); "
+            f"use --metric auto{' or log_loss' if kind == 'classification' else ''}."
+        )
+    return metric
 
 
 @dataclasses.dataclass(frozen=True)

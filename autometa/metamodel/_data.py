@@ -46,6 +46,8 @@ class MetaData:
     tasks : Series dataset -> task kind.
     evaluated : DataFrame (dataset x config_id) of bools, False where the pair was never
         evaluated (sparse meta-data); None means every pair was evaluated.
+    metric : the recorded metric the scores are (:data:`autometa.protocol.METRICS`), turned so
+        that higher is better (``log_loss`` scores are minus the log-loss).
     """
 
     space: str
@@ -55,30 +57,50 @@ class MetaData:
     groups: pd.Series
     tasks: pd.Series
     evaluated: pd.DataFrame | None = None
+    metric: str = "score"
 
     @classmethod
-    def from_knowledge_base(cls, knowledge_base, space: str, grouping: str = "family") -> MetaData:
-        """Every dataset of `space` in a knowledge base; `grouping` says which datasets are held
-        out together (:meth:`autometa.knowledge.KnowledgeBase.groups`)."""
+    def from_knowledge_base(
+        cls, knowledge_base, space: str, grouping: str = "family", metric: str = "score"
+    ) -> MetaData:
+        """Every dataset of `space` in a knowledge base that records `metric` (``"score"``, or
+        ``"log_loss"``: the classification datasets, each log-loss capped at that of predicting
+        the class frequencies); `grouping` says which datasets are held out together
+        (:meth:`autometa.knowledge.KnowledgeBase.groups`)."""
+        from autometa.protocol import resolve_metric
+
+        recorded = resolve_metric(metric)
         evaluations = knowledge_base.evaluations(space)
         manifest = knowledge_base.manifest(space)
-        scores = evaluations.pivot(index="dataset", columns="config_id", values="score").sort_index()
+        info = pd.DataFrame(manifest["datasets"]).T
+        has_metric = set(info.index[info["task"].isin(recorded.tasks)])
+        evaluations = evaluations[evaluations["dataset"].isin(has_metric)]
+        if evaluations.empty:
+            raise DataError(f"The {space} knowledge base has no datasets that record {recorded.name!r}.")
+        values = evaluations.pivot(index="dataset", columns="config_id", values=recorded.column).sort_index()
+        scores = recorded.signed(values)
         params = list(manifest["space"]["params"])
         configs = evaluations.drop_duplicates("config_id").set_index("config_id")[params].sort_index()
-        info = pd.DataFrame(manifest["datasets"]).T.loc[scores.index]
+        info = info.loc[scores.index]
         metafeatures = knowledge_base.metafeatures()
         missing = sorted(set(scores.index) - set(metafeatures.index))
         if missing:
             raise DataError(
                 f"The knowledge base has no metafeatures for {missing[:5]}; build them with: autometa kb metafeatures"
             )
+        if recorded.name == "log_loss" and "class_ent" in metafeatures.columns:
+            # Log-loss explodes on a few confident mistakes; min-max over such a pool would call
+            # every sane configuration "best". Cap it at the log-loss of predicting the class
+            # frequencies (the class entropy, bits -> nats): no better than that counts as the worst.
+            prior = metafeatures["class_ent"].reindex(scores.index).astype(float) * np.log(2.0)
+            scores = scores.clip(lower=-prior, axis=0)
         numeric = (
             metafeatures.loc[scores.index]
             .select_dtypes("number")
             .drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
         )
         groups = knowledge_base.groups(space, grouping).loc[scores.index].astype(str)
-        return cls(space, scores, configs, numeric, groups, info["task"].astype(str))
+        return cls(space, scores, configs, numeric, groups, info["task"].astype(str), metric=recorded.name)
 
     @property
     def datasets(self) -> list[str]:
@@ -144,6 +166,7 @@ class MetaData:
             pd.concat([self.groups, other.groups]),
             pd.concat([self.tasks, other.tasks]),
             evaluated.fillna(False).astype(bool),
+            metric=self.metric,
         )
 
     def _evaluated_mask(self) -> pd.DataFrame:

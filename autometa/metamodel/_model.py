@@ -43,6 +43,7 @@ _OWN_KEYS = frozenset(
         "method",
         "members",
         "objective",
+        "metric",
         "random_state",
         "features",
         "encoder_sha256",
@@ -62,15 +63,17 @@ _OWN_KEYS = frozenset(
 _SHIPPED_FOLDERS = {"suggest": "metamodel", "sampler": "sampler"}
 
 
-def shipped_metamodel_path(space: str, role: str = "suggest") -> Path:
+def shipped_metamodel_path(space: str, role: str = "suggest", metric: str = "score") -> Path:
     """The folder of the meta-model shipped for `space`: the one `suggest` and `warm_start` use
     (role "suggest"), or the surrogate :class:`autometa.optuna.MetaSampler` uses (role "sampler";
-    only where the benchmark showed it helps, see the README)."""
+    only where the benchmark showed it helps, see the README); learned from the recorded `metric`
+    (``"score"``, or ``"log_loss"`` in ``metamodel-log_loss/``)."""
     from importlib import resources
 
     if role not in _SHIPPED_FOLDERS:
         raise ValueError(f"role must be one of {sorted(_SHIPPED_FOLDERS)}, got {role!r}.")
-    return Path(str(resources.files("autometa") / "data" / _SHIPPED_FOLDERS[role] / space))
+    folder = _SHIPPED_FOLDERS[role] if metric == "score" else f"{_SHIPPED_FOLDERS[role]}-{metric}"
+    return Path(str(resources.files("autometa") / "data" / folder / space))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,6 +157,7 @@ class MetaModel:
         *,
         studies=(),
         tasks: tuple[str, ...] | None = None,
+        metric: str = "score",
         **kwargs: Any,
     ) -> MetaModel:
         """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
@@ -162,8 +166,10 @@ class MetaModel:
             (or a :class:`~autometa.metamodel.StudySource`), learned from as extra datasets.
         tasks : only the knowledge base's datasets of these task kinds (``binary``,
             ``multiclass``, ``regression``; default: all).
+        metric : the recorded metric to learn from: ``"score"`` (the protocol's: ROC-AUC for
+            classification, R^2 for regression) or ``"log_loss"`` (classification datasets only).
         """
-        metadata = MetaData.from_knowledge_base(knowledge_base, space)
+        metadata = MetaData.from_knowledge_base(knowledge_base, space, metric=metric)
         if tasks is not None:
             metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in set(tasks)])
             if not metadata.datasets:
@@ -230,6 +236,7 @@ class MetaModel:
         )
         self.fallback_ = Portfolio(self._settings()).fit(metadata, space)
         self.method_ = METHODS[self.method](self._settings()).fit(metadata, space)
+        self.metric_ = metadata.metric
         self.provenance_ = {
             "datasets": len(metadata.datasets),
             "pool_size": len(metadata.complete().configs),
@@ -380,6 +387,7 @@ class MetaModel:
             "neighbours": self.neighbours,
             "guard_quantile": self.guard_quantile,
             "features": self.features,
+            "metric": self.metric_,
             "encoder_sha256": self.encoder_sha256_,
             "params": self.params_,
             "scaling": {
@@ -440,6 +448,7 @@ class MetaModel:
             guard_quantile=document.get("guard_quantile", 0.95),
         )
         model.encoder_sha256_ = document.get("encoder_sha256")
+        model.metric_ = document.get("metric", "score")  # files written before metrics: the score
         model.space_ = get_space(document["space"]).with_ranges(document["params"])
         scaling = document["scaling"]
         model.scaling_ = Scaling(

@@ -87,6 +87,7 @@ def leave_group_out(
     folds: int | None = None,
     fold_features: pd.DataFrame | None = None,
     seed: int = 0,
+    judge: MetaData | None = None,
 ) -> pd.DataFrame:
     """One row per (held-out dataset, candidate) with ``regret@k`` for each budget k, the held-out
     dataset's distance to its nearest training dataset (``nearest_distance``), whether it lies
@@ -100,9 +101,12 @@ def leave_group_out(
         Dataset2Vec embeddings from an encoder trained without that fold
         (:func:`autometa.encoder.fold_embeddings` over the same :func:`~autometa.groups.group_folds`).
         Joined to the metafeatures every candidate sees in that fold.
+    judge : meta-data of the same pool under another metric (``MetaData.from_knowledge_base(...,
+        metric="log_loss")``): the picks learned from `metadata` are scored by the judge's regret,
+        on the held-out datasets the judge has; default `metadata` itself.
     """
     candidates = candidates or {"knn_portfolio": Candidate()}
-    regret = metadata.regret()
+    regret = (judge or metadata).regret()
     rows = []
     for fold, held_out in enumerate(group_folds(metadata, folds, seed)):
         seen = metadata
@@ -117,6 +121,8 @@ def leave_group_out(
         reference = scaling.transform(own)
         threshold = fallback_threshold(reference, FAR_QUANTILE, train.groups.to_numpy())
         for dataset in held_out:
+            if dataset not in regret.index:
+                continue
             pool_regret = regret.loc[dataset]
             query = scaling.transform(metadata.metafeatures.loc[[dataset]])[0]
             base = {
