@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from autometa.exceptions import DataError
@@ -25,6 +26,9 @@ def tune(
     sampler: str = "auto",
     sampler_metamodel: Any = "default",
     metric: str = "auto",
+    task: str | None = None,
+    timeout: float | None = None,
+    n_jobs: int = 1,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
@@ -44,6 +48,27 @@ def tune(
     again: at once by a run on the same machine (the trial records its process), else once its
     heartbeat is stale; neither counts towards `trials`. Completed trials are never
     re-run.
+
+    Parameters
+    ----------
+    data, target, task : the dataset (anything :func:`autometa.load_dataset` reads), its target
+        column, and its task kind when the target's values do not say it.
+    trials : the study's total of finished trials (a resumed study counts what it has).
+    warm_start : start from autometa's suggestions, or from scratch.
+    storage : Optuna storage URL (resumable), default in memory.
+    space, metamodel : the search space and the meta-model that suggests (``"default"``: shipped).
+    folds, max_rows, seed : cross-validation folds, row cap (default: every row), seed of folds
+        and samplers.
+    n_suggestions : how many suggestions are enqueued first.
+    sampler, sampler_metamodel : see above.
+    metric : ``"auto"`` (ROC-AUC / R^2), or ``"log_loss"`` (minimized; suggestions learned from
+        log-losses), as for :func:`autometa.suggest`.
+    timeout : seconds after which no new trial starts (the running ones finish); default none.
+    n_jobs : trials evaluated at once, in threads (each fit uses one thread).
+    progress : show a progress bar.
+
+    Returns a dict: dataset, task, space, metric, best_score, best_trial, trials, warm_started,
+    sampler, best_params (for the learner), protocol, and stopped (``"trials"`` or ``"timeout"``).
     """
     import optuna
     from tqdm.auto import tqdm
@@ -56,6 +81,10 @@ def tune(
 
     if trials < 1:
         raise DataError(f"--trials must be at least 1, got {trials}.")
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise DataError(f"--n-jobs must be a positive integer (trials at once), got {n_jobs!r}.")
+    if timeout is not None and not timeout > 0:
+        raise DataError(f"--timeout must be a positive number of seconds, got {timeout!r}.")
     if folds < 2:
         raise DataError(f"--folds must be at least 2 (cross-validation needs a held-out fold), got {folds}.")
     if max_rows is not None and max_rows < 2 * folds:
@@ -70,7 +99,7 @@ def tune(
 
         check_storage_url(storage)  # a bad URL is an error now, not after loading and describing the data
     search_space = get_space(space)
-    dataset = load_dataset(data, target=target)
+    dataset = load_dataset(data, target=target, task=task)
     recorded = resolve_metric(metric, dataset.task)
     next_sampler = _sampler_factory(
         sampler, sampler_metamodel, warm_start, space, dataset, suggest_metamodel=metamodel, metric=metric
@@ -134,12 +163,17 @@ def tune(
     with tqdm(
         total=trials, initial=min(done(), trials), desc=f"tune {space}", unit="trial", disable=not progress
     ) as bar:
+        started, stopped = time.monotonic(), "trials"
         while done() < trials:
+            if timeout is not None and time.monotonic() - started >= timeout:
+                stopped = "timeout"
+                break
             # Seeded by the trial count: a resumed run continues the sequence instead of repeating
             # the configurations its seed drew the first time.
             study.sampler = next_sampler(seed + len(study.get_trials(deepcopy=False)))
+            batch = min(n_jobs, trials - done())
             try:
-                study.optimize(objective, n_trials=1, gc_after_trial=False)
+                study.optimize(objective, n_trials=batch, n_jobs=batch, gc_after_trial=False)
             except KeyboardInterrupt:
                 _requeue_interrupted(study)
                 raise
@@ -164,6 +198,7 @@ def tune(
         "sampler": next_sampler.name,
         "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
+        "stopped": stopped,
     }
 
 

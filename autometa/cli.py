@@ -346,12 +346,16 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         sampler_metamodel=args.sampler_metamodel or "default",
         metric=args.metric,
+        task=args.task,
+        timeout=args.timeout,
+        n_jobs=args.n_jobs,
         progress=not args.quiet,
     )
     if out is not None:
         out.write_text(json.dumps(result, indent=2))
     print(
-        f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
+        ("stopped by --timeout; " if result["stopped"] == "timeout" else "")
+        + f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
         f"(trial {result['best_trial']}; sampler {result['sampler']})" + (f"; saved to {out}" if out else "")
     )
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
@@ -582,11 +586,14 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "tune",
         "an Optuna study of a search space's learner, cross-validated and warm-started",
-        ["data", "space", "metamodel", "metric", "quiet"],
+        ["data", "task", "space", "metamodel", "metric", "quiet"],
         _cmd_tune,
     )
     tun.add_argument(
-        "--trials", type=int, default=50, help="finished trials the study ends with (default: %(default)s)"
+        "--trials",
+        type=int,
+        default=50,
+        help="the study's total of finished trials, counting those a resumed study has (default: %(default)s)",
     )
     tun.add_argument(
         "--warm-start",
@@ -609,6 +616,12 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
     tun.add_argument("--max-rows", type=int, default=None, help="row cap of the cross-validation (default: all)")
     tun.add_argument("--random-state", type=int, default=0, help="seed of folds and sampler (default: %(default)s)")
+    tun.add_argument(
+        "--timeout", type=float, help="seconds after which no new trial starts (default: none, --trials decides)"
+    )
+    tun.add_argument(
+        "--n-jobs", type=int, default=1, help="trials evaluated at once, one thread each (default: %(default)s)"
+    )
     tun.add_argument("--out", help="where to save the result as JSON (default: print it only)")
 
     bench = command(

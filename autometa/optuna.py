@@ -19,6 +19,7 @@ error, not a silent no-op.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -334,10 +335,21 @@ class TransferSampler(_WrapsBase):
         self._log_agree, self._log_disagree = np.log(1 - noise), np.log(noise)
         self._handover = handover
         self._max_pool_trials = max_pool_trials
-        self._proposals: dict[int, dict[str, Any] | None] = {}
+        # trial number -> (proposal, its pool column), for trials not finished yet
+        self._proposals: dict[int, tuple[dict[str, Any] | None, int | None]] = {}
+        self._lock = threading.Lock()
         self._columns: dict[int, tuple[int, bool]] = {}  # trial number -> (nearest pool column, exactly it)
         self._study_name: str | None = None
         self.weights_ = np.exp(self._log_prior)
+
+    def __getstate__(self):  # picklable (a Dask worker, a copied study): the lock is not
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     # -- what the study has seen -------------------------------------------------------------
     def _observed(self, study) -> tuple[list[int], np.ndarray, int]:
@@ -409,17 +421,26 @@ class TransferSampler(_WrapsBase):
         return improvement
 
     def _proposal(self, study, trial) -> dict[str, Any] | None:
-        """The pool configuration this trial evaluates (space names), or None after the handover."""
-        if trial.number in self._proposals:
-            return self._proposals[trial.number]
-        columns, values, on_pool = self._observed(study)
-        proposal = None
-        if on_pool < self._max_pool_trials:
-            improvement = self.expected_improvement(columns, values)
-            if not columns or improvement.max() > self._handover:
-                proposal = self._configs[int(np.argmax(improvement))]
-        self._proposals = {trial.number: proposal}
-        return proposal
+        """The pool configuration this trial evaluates (space names), or None after the handover.
+        Trials running in parallel (``study.optimize(n_jobs=...)``) get different ones; a pool
+        configuration already tried (also one whose fit failed) is not proposed again."""
+        with self._lock:
+            if trial.number in self._proposals:
+                return self._proposals[trial.number][0]
+            columns, values, on_pool = self._observed(study)
+            finished = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+            self._proposals = {n: p for n, p in self._proposals.items() if n not in finished}
+            running = [column for _, column in self._proposals.values() if column is not None]
+            tried = [column for column, exact in self._columns.values() if exact]
+            proposal, column = None, None
+            if on_pool + len(running) < self._max_pool_trials:
+                improvement = self.expected_improvement(columns, values)
+                improvement[tried + running] = -np.inf
+                best = int(np.argmax(improvement))
+                if np.isfinite(improvement[best]) and (not columns or improvement[best] > self._handover):
+                    proposal, column = self._configs[best], best
+            self._proposals[trial.number] = (proposal, column)
+            return proposal
 
     # -- the sampler protocol ----------------------------------------------------------------
     def infer_relative_search_space(self, study, trial):
