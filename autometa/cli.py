@@ -137,6 +137,36 @@ def _cmd_corpus_metafeatures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_sources(args: argparse.Namespace, corpus: Path) -> list[str] | None:
+    """Write the datasets of --openml, --openml-suite and --datasets into the corpus folder;
+    their corpus names, or None when no source option was given."""
+    from autometa.datasets import add_to_corpus, load_dataset, openml_suite_dataset_ids
+
+    ids = list(args.openml or [])
+    files = [Path(f) for f in args.datasets or []]
+    if not ids and not files and args.openml_suite is None:
+        return None
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise DataError(f"--datasets: no such file {missing[0]!r}.")
+    if files and not args.target:
+        raise DataError("--datasets needs --target COL, the column to predict in those files.")
+    if args.openml_suite is not None:
+        suite = int(args.openml_suite) if args.openml_suite.isdigit() else args.openml_suite
+        ids += [i for i in openml_suite_dataset_ids(suite) if i not in ids]
+    datasets = [load_dataset(f"openml:{i}") for i in ids] + [load_dataset(f, target=args.target) for f in files]
+    entries = add_to_corpus(corpus, datasets)
+    print(f"{len(entries)} datasets in the corpus at {corpus}: {', '.join(e.name for e in entries[:10])}")
+    return [e.name for e in entries]
+
+
+def _cmd_corpus_add(args: argparse.Namespace) -> int:
+    corpus = _corpus_path(args.corpus)
+    if _add_sources(args, corpus) is None:
+        raise DataError("Nothing to add: give --openml ID ..., --openml-suite ID or --datasets FILE ... --target COL.")
+    return 0
+
+
 def _cmd_collect(args: argparse.Namespace) -> int:
     from autometa.collect import Plan, collect
     from autometa.knowledge import build_metafeature_table
@@ -145,6 +175,9 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     get_space(args.space)  # an unknown space is an error before any work starts
     if args.workers < 1:
         raise DataError(f"--workers must be at least 1, got {args.workers}.")
+    added = _add_sources(args, _corpus_path(args.corpus))
+    if added is not None:
+        args.names = sorted(set(added) | set(args.names or []))
     plan = Plan(
         corpus=str(_corpus_path(args.corpus)),
         space=args.space,
@@ -469,6 +502,17 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
     )
     metamodel = parent()
     metamodel.add_argument("--metamodel", help="meta-model folder (default: the one shipped for --space)")
+    sources = parent()
+    sources.add_argument(
+        "--openml", type=int, nargs="+", metavar="ID", help="OpenML dataset ids to add to the corpus folder"
+    )
+    sources.add_argument(
+        "--openml-suite", metavar="ID", help="an OpenML benchmark suite (e.g. 99, OpenML-CC18): all its datasets"
+    )
+    sources.add_argument(
+        "--datasets", nargs="+", metavar="FILE", help="your own .csv/.tsv/.parquet files (with --target)"
+    )
+    sources.add_argument("--target", help="the target column of the --datasets files")
     metric = parent()
     metric.add_argument(
         "--metric",
@@ -489,6 +533,7 @@ def _parents() -> dict[str, argparse.ArgumentParser]:
         "method": method,
         "metamodel": metamodel,
         "metric": metric,
+        "sources": sources,
     }
 
 
@@ -533,6 +578,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(_group_rules()),
         help="grouping rules (default: all of them: %(default)s)",
     )
+    command(
+        corpus_commands,
+        "add",
+        "add OpenML datasets, a suite or your own files to a corpus folder (created if missing); they are "
+        "written in its layout and grouped with its datasets",
+        ["corpus", "sources"],
+        _cmd_corpus_add,
+    )
     table = command(
         corpus_commands,
         "metafeatures",
@@ -546,8 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
     col = command(
         commands,
         "collect",
-        "evaluate a search space's pool on every corpus dataset (resumable)",
-        ["corpus", "space", "task", "quiet"],
+        "evaluate a search space's pool on every corpus dataset, or on the datasets --openml, --openml-suite "
+        "or --datasets add to the --corpus folder (resumable)",
+        ["corpus", "sources", "space", "task", "quiet"],
         _cmd_collect,
     )
     col.add_argument(

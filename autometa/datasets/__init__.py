@@ -4,8 +4,10 @@ from autometa.datasets._corpus import (
     GROUP_RULES,
     CorpusEntry,
     Grouping,
+    add_to_corpus,
     corpus_grouping,
     corpus_groups,
+    corpus_name,
     fingerprint,
     load_corpus,
     name_family,
@@ -14,6 +16,7 @@ from autometa.datasets._corpus import (
     target_signature,
 )
 from autometa.datasets._dataset import TASKS, Dataset, build_dataset
+from autometa.datasets._openml import openml_suite_dataset_ids
 from autometa.datasets._sources import load_dataset
 
 __all__ = [
@@ -21,7 +24,9 @@ __all__ = [
     "TASKS",
     "CorpusEntry",
     "Grouping",
+    "add_to_corpus",
     "corpus_grouping",
+    "corpus_name",
     "Dataset",
     "build_dataset",
     "corpus_groups",
@@ -30,6 +35,7 @@ __all__ = [
     "load_dataset",
     "name_family",
     "near_duplicate_groups",
+    "openml_suite_dataset_ids",
     "target_signature",
     "read_corpus_index",
 ]

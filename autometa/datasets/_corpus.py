@@ -357,3 +357,91 @@ def corpus_grouping(path: str | Path, rules: Iterable[str] = GROUP_RULES) -> dic
 def corpus_groups(path: str | Path, rules: Iterable[str] = GROUP_RULES) -> dict[str, str]:
     """Name -> group id for every dataset of a corpus (all of :data:`GROUP_RULES` by default)."""
     return {name: g.group for name, g in corpus_grouping(path, rules).items()}
+
+
+INDEX_COLUMNS = ["name", "file", "task", "n_rows", "n_features", "n_classes", "openml_did", "openml_did_source"]
+
+
+def corpus_name(dataset: Dataset) -> str:
+    """The name a dataset gets in a corpus: an OpenML dataset is ``<id>_<name>`` (the PMLB
+    convention, so :func:`name_family` strips the id); characters outside ``[A-Za-z0-9_.-]``
+    become ``_``."""
+    name = f"{dataset.openml_id}_{dataset.name}" if dataset.openml_id is not None else dataset.name
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "dataset"
+
+
+def add_to_corpus(path: str | Path, datasets: Iterable[Dataset]) -> list[CorpusEntry]:
+    """Write `datasets` into the corpus folder `path` (created if missing) in its layout: one gzip
+    TSV per dataset with the label in a ``target`` column, and a row each in ``index.csv``.
+
+    Returns the entries of `datasets`. A dataset already in the corpus under the same name with
+    the same content (fingerprint) is left as it is, so adding again is harmless; the same name
+    with other content is an error that says so. Categorical features are written as their
+    values: string categories read back as categorical, integer codes as the corpus convention
+    says (integers with at most 10 values)."""
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    index = root / "index.csv"
+    known = {e.name: e for e in read_corpus_index(root)} if index.is_file() else {}
+    added: list[CorpusEntry] = []
+    rows = []
+    for dataset in datasets:
+        name = corpus_name(dataset)
+        frame = dataset.X.rename(columns=lambda c: f"{c}_feature" if str(c) == TARGET else str(c)).copy()
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].astype(object)
+        frame[TARGET] = dataset.y.astype(object) if dataset.is_classification else dataset.y.to_numpy()
+        frame = frame.reset_index(drop=True)
+        entry = CorpusEntry(
+            name=name,
+            file=f"{name}.tsv.gz",
+            task=dataset.task,
+            n_rows=dataset.n_rows,
+            n_features=dataset.n_features,
+            n_classes=dataset.n_classes,
+            openml_id=dataset.openml_id,
+            openml_id_source="exact" if dataset.openml_id is not None else None,
+        )
+        if name in known:
+            existing = pd.read_csv(root / known[name].file, sep="\t")
+            if fingerprint(existing) != fingerprint(pd.read_csv(_tsv_bytes(frame), sep="\t", compression="gzip")):
+                raise DataError(
+                    f"The corpus at {str(root)!r} already has a dataset named {name!r} with other content; "
+                    "rename the new one (e.g. its file) or use another corpus folder."
+                )
+            added.append(known[name])
+            continue
+        target = root / entry.file
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_bytes(_tsv_bytes(frame).getvalue())
+        temporary.replace(target)
+        known[name] = entry
+        added.append(entry)
+        rows.append(entry)
+    if rows:
+        table = pd.read_csv(index) if index.is_file() else pd.DataFrame(columns=INDEX_COLUMNS)
+        new = pd.DataFrame(
+            [
+                [e.name, e.file, e.task, e.n_rows, e.n_features, e.n_classes, e.openml_id, e.openml_id_source]
+                for e in rows
+            ],
+            columns=INDEX_COLUMNS,
+        )
+        table = pd.concat([table, new], ignore_index=True) if len(table) else new
+        temporary = index.with_name("index.csv.tmp")
+        table.to_csv(temporary, index=False)
+        temporary.replace(index)
+    return added
+
+
+def _tsv_bytes(frame: pd.DataFrame):
+    import gzip
+    import io
+
+    buffer = io.BytesIO()
+    # mtime=0: the same table gives the same bytes.
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as handle:
+        handle.write(frame.to_csv(sep="\t", index=False).encode())
+    buffer.seek(0)
+    return buffer

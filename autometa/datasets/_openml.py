@@ -60,6 +60,19 @@ def load_openml_dataset(dataset_id: int, *, target: str | None = None, task: str
     return _from_openml(remote, target, task, provenance={})
 
 
+def openml_suite_dataset_ids(suite_id: int | str) -> list[int]:
+    """The dataset ids of an OpenML benchmark suite (e.g. 99, OpenML-CC18; or its alias)."""
+    if isinstance(suite_id, int) and suite_id <= 0:
+        raise DataError(f"OpenML suite ids are positive integers or aliases, got {suite_id}.")
+    openml = _client()
+    with _single_attempt(openml):
+        try:
+            suite = openml.study.get_suite(suite_id)
+        except Exception as error:
+            raise _unavailable("suite", suite_id, error, openml) from error
+    return [int(i) for i in (suite.data or [])]
+
+
 def load_openml_task(task_id: int, *, task: str | None = None) -> Dataset:
     """The dataset and target of an OpenML supervised task (its splits are in ``provenance``)."""
     if task_id <= 0:
