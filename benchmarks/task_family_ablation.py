@@ -2,8 +2,8 @@
 
 The shipped meta-models pool every dataset of a space: a regression dataset's nearest neighbours
 may be classification datasets (scored by ROC-AUC, not R^2) and the other way round. This
-ablation runs the grouped leave-dataset-out validation of ``metamodel_validation.py`` (10 folds
-of near-duplicate groups, seed 0, handcrafted metafeatures) three ways for each method:
+ablation runs the grouped leave-dataset-out validation (``autometa.metamodel.leave_group_out``:
+10 folds of family groups, fold seeds 0-4, handcrafted metafeatures) three ways for each method:
 
 - ``pooled``: as shipped, every training dataset;
 - ``family``: only training datasets of the held-out dataset's family (classification or
@@ -11,8 +11,9 @@ of near-duplicate groups, seed 0, handcrafted metafeatures) three ways for each 
 - ``task``: only training datasets of its exact task kind (binary, multiclass, regression).
 
 The task kind of the held-out dataset is known to a user and leaks nothing about its scores.
-Reported: mean normalized regret of the best of the first k suggestions, and the paired
-difference against ``pooled`` (mean, normal 95% interval, datasets better / worse).
+Reported: mean normalized regret of the best of the first k suggestions (mean ± sd over the fold
+seeds), and the paired difference against ``pooled`` (per dataset, averaged over the fold seeds:
+mean, normal 95% interval, datasets better / worse).
 
 Usage (what made benchmarks/results/task_family_ablation_<space>.*):
 
@@ -66,8 +67,9 @@ class _Routed:
 
 
 def paired(table: pd.DataFrame, method: str, baseline: str) -> list[dict]:
-    a = table[table.method == baseline].set_index("dataset")
-    b = table[table.method == method].set_index("dataset").loc[a.index]
+    regret = [f"regret@{k}" for k in BUDGETS]
+    a = table[table.method == baseline].groupby("dataset")[regret].mean()
+    b = table[table.method == method].groupby("dataset")[regret].mean().loc[a.index]
     rows = []
     for k in BUDGETS:
         d = b[f"regret@{k}"] - a[f"regret@{k}"]
@@ -92,6 +94,7 @@ def main() -> None:
     parser.add_argument("--space", default="lightgbm")
     parser.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="fold seeds")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     kb = KnowledgeBase(args.location)
@@ -103,10 +106,20 @@ def main() -> None:
         for kind, key in KINDS.items():
             candidates[f"{name} {kind}"] = ByKind(candidate, metadata.tasks, key)
     start = time.perf_counter()
-    table = leave_group_out(metadata, kb.space(args.space), candidates, budgets=BUDGETS, folds=args.folds)
+    table = pd.concat(
+        [
+            leave_group_out(
+                metadata, kb.space(args.space), candidates, budgets=BUDGETS, folds=args.folds, seed=seed
+            ).assign(fold_seed=seed)
+            for seed in args.seeds
+        ],
+        ignore_index=True,
+    )
     seconds = time.perf_counter() - start
     regret = [f"regret@{k}" for k in BUDGETS]
-    overall = table.groupby("method", sort=False)[regret].mean()
+    per_seed = table.groupby(["method", "fold_seed"], sort=False)[regret].mean()
+    mean, sd = per_seed.groupby("method", sort=False).mean(), per_seed.groupby("method", sort=False).std(ddof=1)
+    overall = mean.apply(lambda c: c.map("{:.4f}".format)) + " ± " + sd.apply(lambda c: c.map("{:.4f}".format))
     by_task = table.groupby(["task", "method"], sort=False)[regret[:3]].mean()
     tests = pd.DataFrame(
         [row for name in base for kind in KINDS for row in paired(table, f"{name} {kind}", f"{name} pooled")]
@@ -119,13 +132,15 @@ def main() -> None:
         f"# Neighbours of the same task kind only? ({args.space})",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/task_family_ablation.py --space {args.space} "
-        f"--folds {args.folds} --out {args.out}` ({seconds:.0f} s).",
+        f"--folds {args.folds} --seeds {' '.join(map(str, args.seeds))} --out {args.out}` ({seconds:.0f} s).",
         "",
         f"{len(metadata.datasets)} datasets ({', '.join(f'{n} {t}' for t, n in sorted(tasks.items()))}), "
-        f"{args.folds} folds of near-duplicate groups, handcrafted metafeatures. `pooled`: every training "
+        f"{args.folds} folds of family groups per fold seed, handcrafted metafeatures, 10 neighbours. "
+        "`pooled`: every training "
         "dataset (as shipped); `family`: classification or regression only; `task`: the exact task kind only.",
         "",
-        "## Mean normalized regret of the best of the first k suggestions",
+        f"## Mean normalized regret of the best of the first k suggestions (mean ± sd over {len(args.seeds)} "
+        "fold seeds)",
         "",
         markdown_table(overall),
         "",
