@@ -66,6 +66,12 @@ def speed_up(curves: pd.DataFrame, reference: str = "tpe", at: Sequence[int] = (
     return pd.DataFrame(rows).T
 
 
+def on_common_datasets(curves: pd.DataFrame) -> pd.DataFrame:
+    """The curves of the datasets on which every method ran (all of them when coverage is equal)."""
+    everywhere = curves.groupby("dataset")["method"].nunique() == curves["method"].nunique()
+    return curves if everywhere.all() else curves[curves["dataset"].isin(everywhere.index[everywhere])]
+
+
 def summary_markdown(
     curves: pd.DataFrame,
     errors: pd.DataFrame,
@@ -76,6 +82,10 @@ def summary_markdown(
     focus: str = "autometa",
 ) -> str:
     budgets = [b for b in REPORT_BUDGETS if b <= curves["budget"].max()]
+    # Methods compared on different datasets would not be compared: the tables cover the datasets
+    # on which every method ran, and a table per method over all of its own follows.
+    coverage = curves.groupby("method")["dataset"].nunique()
+    all_curves, curves = curves, on_common_datasets(curves)
     means = mean_curves(curves).loc[budgets]
     ranks = average_rank(curves).loc[budgets]
     order = list(ranks.loc[budgets[-1]].sort_values().index)
@@ -99,6 +109,16 @@ def summary_markdown(
         f"{curves['dataset'].nunique()} datasets, {fold_seeds} fold seed{'s' if fold_seeds > 1 else ''}, "
         f"{curves['seed'].nunique()} seeds, methods: {', '.join(order)}.",
         "",
+    ]
+    if coverage.nunique() > 1:
+        lines += [
+            f"Not every method ran on every dataset of the {all_curves['dataset'].nunique()}: "
+            + ", ".join(f"{m} on {n}" for m, n in coverage.sort_values().items() if n < coverage.max())
+            + f" (see below). The tables cover the {curves['dataset'].nunique()} datasets on which every method ran; "
+            "the last table gives each method over all of its own.",
+            "",
+        ]
+    lines += [
         "## Mean normalized regret of the best so far (0 = best of the pool), by budget",
         "",
         markdown_table(means[order].T, ".4f"),
@@ -140,6 +160,11 @@ def summary_markdown(
             markdown_table(ups.loc[order], ".1f"),
             "",
         ]
+    if coverage.nunique() > 1:
+        own = mean_curves(all_curves).loc[budgets]
+        own = own[order].T
+        own.insert(0, "datasets", coverage.loc[order].astype(int).astype(str))
+        lines += ["## Each method over every dataset it ran on (mean regret)", "", markdown_table(own, ".4f"), ""]
     if len(errors):
         lines += ["## Methods that could not run", ""]
         grouped = errors.groupby(["method", "error"]).size().rename("datasets").reset_index()
@@ -252,7 +277,7 @@ def write_report(
     errors.to_csv(paths[1], index=False)
     paths[2].write_text(summary_markdown(curves, errors, title=title, command=command, notes=notes))
     try:
-        paths += figures(curves, out, prefix)
+        paths += figures(on_common_datasets(curves), out, prefix)
     except ImportError as error:
         paths[2].write_text(paths[2].read_text() + f"\nNo figures: {error} (pip install matplotlib).\n")
     return paths

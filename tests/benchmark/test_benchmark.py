@@ -313,3 +313,24 @@ def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
     other_budget = [a if a != "5" else "4" for a in common]
     assert main([*other_budget, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
     assert main([*common, "--methods", "portfolio", "--prefix", "nothing-yet", "--merge"]) == 2
+
+
+def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
+    """A peer evaluated on part of the datasets: the tables cover the datasets every method ran on,
+    and each method's own coverage is reported, so no mean mixes different datasets."""
+    from autometa.benchmark._report import summary_markdown
+
+    rows = []
+    for dataset, a, b in [("d1", 0.0, 0.5), ("d2", 0.2, 0.1), ("hard", 0.9, None)]:
+        for method, regret in (("autometa", a), ("peer", b)):
+            if regret is not None:
+                rows += [
+                    {"dataset": dataset, "task": "binary", "seed": 0, "method": method, "budget": k, "regret": regret}
+                    for k in (1, 2)
+                ]
+    text = summary_markdown(pd.DataFrame(rows), pd.DataFrame(), title="t", command="c")
+    assert "2 datasets, 1 fold seed" in text and "peer on 2" in text
+    table = text.split("## Mean normalized regret")[1].split("##")[0]
+    assert "| autometa | 0.1000 |" in table  # mean over d1 and d2, not over "hard"
+    own = text.split("## Each method over every dataset it ran on")[1]
+    assert "| autometa | 3 | 0.3667 |" in own and "| peer | 2 | 0.3000 |" in own
