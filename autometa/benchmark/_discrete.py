@@ -18,9 +18,9 @@ Protocol
   proposing (defaults, FLAML: one configuration; AutoGluon: 16) keeps its last regret for the
   larger budgets.
 - Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
-  and the samplers built on TPE. Random search draws its order from (seed, dataset name), so
-  each dataset gets its own draws: one permutation of the (shared) pool ids per seed for every
-  dataset would make its mean curve an average over only `seeds` random orders.
+  and the samplers built on TPE. Each draws from (seed, dataset name), so each dataset gets its
+  own draws: one seed for every dataset would make TPE's random start-up trials the same pool
+  points on every dataset, and a mean curve an average over only `seeds` random orders.
 - The ``autometa-d2v*`` and ``autometa-both*`` methods read Dataset2Vec embeddings (alone, or with
   the handcrafted metafeatures) from an encoder trained without the fold's datasets
   (``fold_features``, :func:`autometa.encoder.cached_fold_embeddings`); the other methods read
@@ -123,8 +123,14 @@ class Pool:
 # -- methods: (fold, held-out, pool, budget, seed) -> config ids in evaluation order ------------
 
 
+def _dataset_seed(seed: int, dataset: str) -> int:
+    """A seed of its own per (seed, dataset): samplers must not make the same random draws on every
+    dataset (crc32: stable across processes)."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(dataset.encode())]).generate_state(1)[0])
+
+
 def _random(fold, held, pool, budget, seed):
-    rng = np.random.default_rng([seed, zlib.crc32(held.dataset.encode())])  # crc32: stable across processes
+    rng = np.random.default_rng([seed, zlib.crc32(held.dataset.encode())])
     return [int(c) for c in rng.permutation(pool.ids)[:budget]]
 
 
@@ -188,7 +194,7 @@ def _sequential(held: HeldOut, pool: Pool, budget: int, sampler, start: Sequence
 def _tpe(fold, held, pool, budget, seed):
     import optuna
 
-    return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), [])
+    return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=_dataset_seed(seed, held.dataset)), [])
 
 
 def _autometa_tpe_on(features: str) -> Callable:
@@ -196,7 +202,8 @@ def _autometa_tpe_on(features: str) -> Callable:
         import optuna
 
         start = _autometa_on(features)(fold, held, pool, WARM_START, seed)
-        return _sequential(held, pool, budget, optuna.samplers.TPESampler(seed=seed), start)
+        sampler = optuna.samplers.TPESampler(seed=_dataset_seed(seed, held.dataset))
+        return _sequential(held, pool, budget, sampler, start)
 
     return run
 
@@ -209,7 +216,7 @@ def _autometa_metasampler_on(features: str) -> Callable:
         sampler = MetaSampler(
             metamodel=fold.model("surrogate", features),
             metafeatures=held.metafeatures,
-            seed=seed,
+            seed=_dataset_seed(seed, held.dataset),
             space=fold.space.name,
         )
         return _sequential(held, pool, budget, sampler, start)
@@ -229,7 +236,7 @@ def transfer_method(**settings: Any) -> Callable:
             space=fold.space.name,
             metamodel=fold.model("knn_portfolio"),
             metafeatures=held.metafeatures,
-            seed=seed,
+            seed=_dataset_seed(seed, held.dataset),
             **settings,
         )
         return _sequential(held, pool, budget, sampler, [])
