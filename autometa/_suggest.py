@@ -134,7 +134,8 @@ def explain(
     distances = model.distances(values).head(neighbours)
     reference = model.reference_.to_numpy()
     typical = [np.sort(l1_distances(row, reference))[1] for row in reference] if len(reference) > 1 else [0.0]
-    learner = type(search_space.estimator(data.task, search_space.defaults)).__name__
+    estimator = search_space.estimator(data.task, search_space.defaults)
+    learner = type(getattr(estimator, "steps", [(None, estimator)])[-1][1]).__name__  # a pipeline's learner
     return {
         "suggestions": suggestions,
         "dataset": data.name,

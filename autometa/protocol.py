@@ -136,7 +136,8 @@ def _proba_all_classes(model, X, n_classes: int) -> np.ndarray:
     proba = model.predict_proba(X)
     full = np.zeros((proba.shape[0], n_classes))
     full[:, np.asarray(model.classes_, dtype=int)] = proba
-    return full
+    # Learners that compute in float32 (XGBoost) return rows summing to 1 only up to rounding.
+    return full / full.sum(axis=1, keepdims=True)
 
 
 def prepare_rows(dataset: Dataset, protocol: Protocol) -> Dataset:

@@ -224,6 +224,33 @@ def _build_hist_gradient_boosting(task: str, params: dict, random_state: int):
     return learner(random_state=random_state, **params)
 
 
+def _build_xgboost(task: str, params: dict, random_state: int):
+    try:
+        import xgboost
+    except ImportError as error:
+        from autometa.exceptions import MissingDependencyError
+
+        raise MissingDependencyError(
+            "The xgboost search space needs XGBoost: pip install 'autometa[xgboost]'."
+        ) from error
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    learner = xgboost.XGBRegressor if task == "regression" else xgboost.XGBClassifier
+    # XGBoost 3 reads a category column whose categories are (nullable) integers as text and
+    # fails; the same categories written as strings are split natively.
+    return make_pipeline(FunctionTransformer(_string_categories), learner(random_state=random_state, **params))
+
+
+def _string_categories(X):
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame):
+        return X
+    columns = {c: X[c].cat.rename_categories(str) for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)}
+    return X.assign(**columns) if columns else X
+
+
 LIGHTGBM = SearchSpace(
     name="lightgbm",
     description="LightGBM gradient-boosted trees (LGBMClassifier / LGBMRegressor).",
@@ -299,7 +326,47 @@ HIST_GRADIENT_BOOSTING = SearchSpace(
     aliases={},  # scikit-learn has no parameter aliases
 )
 
-SPACES: dict[str, SearchSpace] = {s.name: s for s in (LIGHTGBM, HIST_GRADIENT_BOOSTING)}
+XGBOOST = SearchSpace(
+    name="xgboost",
+    description="XGBoost gradient-boosted trees (XGBClassifier / XGBRegressor), hist tree method.",
+    # Ranges: XGBoost's documented defaults sit inside each; the bounds follow FLAML's XGBoost
+    # space and the tunability study of Probst, Boulesteix and Bischl (JMLR 2019): depth 1-15,
+    # min_child_weight on a log scale over 1e-3..128, row and column fractions from 0.2, and the
+    # same trees x learning-rate box as the other boosters, so their pools are comparable.
+    params={
+        "n_estimators": Param(8, 1024, log=True, integer=True),
+        "learning_rate": Param(0.005, 0.5, log=True),
+        "max_depth": Param(1, 15, integer=True),
+        "min_child_weight": Param(1e-3, 128.0, log=True),
+        "subsample": Param(0.2, 1.0),
+        "colsample_bytree": Param(0.2, 1.0),
+        "reg_alpha": Param(1e-8, 10.0, log=True),
+        "reg_lambda": Param(1e-8, 100.0, log=True),
+    },
+    defaults={
+        "n_estimators": 100,
+        "learning_rate": 0.3,
+        "max_depth": 6,
+        "min_child_weight": 1.0,
+        "subsample": 1.0,
+        "colsample_bytree": 1.0,
+        "reg_alpha": 1e-8,
+        "reg_lambda": 1.0,
+    },
+    # Categorical columns (pandas category dtype) are split natively by the hist method.
+    fixed={"tree_method": "hist", "enable_categorical": True, "n_jobs": 1, "verbosity": 0},
+    build=_build_xgboost,
+    # XGBoost's own names for the same parameters (its native API and the scikit-learn wrapper).
+    aliases={
+        "n_estimators": ("num_boost_round", "num_round"),
+        "learning_rate": ("eta",),
+        "min_child_weight": (),
+        "reg_alpha": ("alpha",),
+        "reg_lambda": ("lambda",),
+    },
+)
+
+SPACES: dict[str, SearchSpace] = {s.name: s for s in (LIGHTGBM, HIST_GRADIENT_BOOSTING, XGBOOST)}
 
 
 def get_space(name: str | SearchSpace) -> SearchSpace:

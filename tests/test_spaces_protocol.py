@@ -55,15 +55,39 @@ def test_ovr_auc_hand_computed():
     assert ovr_auc(y, proba) == pytest.approx((5 / 6 + 5 / 6 + 1) / 3)
 
 
-@pytest.mark.parametrize("name", ["iris", "credit_g", "1027_ESL"])
-def test_evaluate_real_datasets_with_defaults(corpus_path, name):
+@pytest.mark.parametrize("space", sorted(SPACES))
+@pytest.mark.parametrize("name", ["iris", "credit_g", "1027_ESL"])  # multiclass; categorical columns; regression
+def test_evaluate_real_datasets_with_defaults(corpus_path, name, space):
+    pytest.importorskip("xgboost") if space == "xgboost" else None
     dataset = load_dataset(corpus_path / f"{name}.tsv.gz")
     protocol = Protocol()
     rows = prepare_rows(dataset, protocol)
-    result = evaluate(get_space("lightgbm"), get_space("lightgbm").defaults, rows, protocol)
-    assert result.ok and len(result.fold_scores) == 3
+    result = evaluate(get_space(space), get_space(space).defaults, rows, protocol)
+    assert result.ok and len(result.fold_scores) == 3, result.error
     assert 0.5 < result.score <= 1.0
     assert np.isnan(result.log_loss) == (dataset.task == "regression")
+
+
+def test_the_xgboost_defaults_are_xgboosts_own():
+    """The space's defaults are what XGBoost fits when given nothing (its alpha 0 is 1e-8 here)."""
+    import json
+
+    xgboost = pytest.importorskip("xgboost")
+    X, y = np.random.default_rng(0).normal(size=(50, 3)), np.arange(50) % 2
+    config = json.loads(xgboost.XGBClassifier(n_jobs=1).fit(X, y).get_booster().save_config())
+    train = config["learner"]["gradient_booster"]["tree_train_param"]
+    defaults = get_space("xgboost").defaults
+    for own, theirs in [
+        ("learning_rate", "eta"),
+        ("max_depth", "max_depth"),
+        ("min_child_weight", "min_child_weight"),
+        ("subsample", "subsample"),
+        ("colsample_bytree", "colsample_bytree"),
+        ("reg_lambda", "lambda"),
+    ]:
+        assert float(train[theirs]) == pytest.approx(defaults[own]), own
+    assert float(train["alpha"]) == 0 and defaults["reg_alpha"] == 1e-8
+    assert xgboost.XGBClassifier().get_params()["n_estimators"] in (None, 100) and defaults["n_estimators"] == 100
 
 
 def test_rare_classes_fall_back_to_plain_folds_and_failures_are_recorded():
