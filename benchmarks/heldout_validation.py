@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark import markdown_table, paired_difference, shipped_settings
+from autometa.benchmark import markdown_table, mean_sd, paired_difference, shipped_settings
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import CANDIDATES, DEFAULT_METHOD, Candidate, MetaData, leave_group_out
 
@@ -101,9 +101,9 @@ def main() -> None:
 
     columns = [f"regret@{k}" for k in BUDGETS]
     per_seed = table.groupby(["grouping", "method", "fold_seed"])[columns].mean()
-    mean, sd = per_seed.groupby(["grouping", "method"]).mean(), per_seed.groupby(["grouping", "method"]).std(ddof=1)
+    mean = per_seed.groupby(["grouping", "method"]).mean()
     fell = table.groupby(["grouping", "method", "fold_seed"])["fell_back"].sum().groupby(["grouping", "method"])
-    summary = mean.apply(lambda col: col.map("{:.4f}".format)) + " ± " + sd.apply(lambda col: col.map("{:.4f}".format))
+    summary = mean_sd(per_seed, ["grouping", "method"])
     summary["fell back (mean per seed)"] = fell.mean().map("{:.1f}".format)
     lines = [
         f"# Held-out validation: {args.space}" + (f" ({args.task})" if args.task else ""),

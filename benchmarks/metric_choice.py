@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark import markdown_table, paired_difference, shipped_settings
+from autometa.benchmark import markdown_table, mean_sd, paired_difference, shipped_settings
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import Candidate, MetaData, leave_group_out
 
@@ -72,8 +72,7 @@ def main() -> None:
     columns = [f"regret@{k}" for k in BUDGETS]
     keys = ["judged", "method", "learned"]
     per_seed = table.groupby([*keys, "fold_seed"])[columns].mean()
-    mean, sd = per_seed.groupby(keys).mean(), per_seed.groupby(keys).std(ddof=1)
-    summary = mean.apply(lambda col: col.map("{:.4f}".format)) + " ± " + sd.apply(lambda col: col.map("{:.4f}".format))
+    summary = mean_sd(per_seed, keys)
     lines = [
         f"# Which metric to learn suggestions from: {args.space}",
         "",

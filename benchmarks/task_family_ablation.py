@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autometa.benchmark import markdown_table
+from autometa.benchmark import markdown_table, mean_sd
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import Candidate, MetaData, leave_group_out
 
@@ -118,8 +118,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     regret = [f"regret@{k}" for k in BUDGETS]
     per_seed = table.groupby(["method", "fold_seed"], sort=False)[regret].mean()
-    mean, sd = per_seed.groupby("method", sort=False).mean(), per_seed.groupby("method", sort=False).std(ddof=1)
-    overall = mean.apply(lambda c: c.map("{:.4f}".format)) + " ± " + sd.apply(lambda c: c.map("{:.4f}".format))
+    overall = mean_sd(per_seed, "method", sort=False)
     by_task = table.groupby(["task", "method"], sort=False)[regret[:3]].mean()
     tests = pd.DataFrame(
         [row for name in base for kind in KINDS for row in paired(table, f"{name} {kind}", f"{name} pooled")]

@@ -35,6 +35,14 @@ def mean_curves(curves: pd.DataFrame) -> pd.DataFrame:
     return per_dataset.groupby(["budget", "method"]).mean().unstack("method")
 
 
+def mean_sd(per_seed: pd.DataFrame, keys, sort: bool = True) -> pd.DataFrame:
+    """``mean ± sd`` strings over the last index level (the fold seed) of `per_seed`, a table of
+    means per (`keys`..., fold seed), one row per `keys`."""
+    grouped = per_seed.groupby(keys, sort=sort)
+    mean, sd = grouped.mean(), grouped.std(ddof=1)
+    return mean.apply(lambda c: c.map("{:.4f}".format)) + " ± " + sd.apply(lambda c: c.map("{:.4f}".format))
+
+
 def fold_seed_spread(curves: pd.DataFrame, budgets: Sequence[int]) -> pd.DataFrame:
     """``mean ± sd`` of the mean regret over fold seeds (each fold seed: datasets, then seeds,
     averaged), per method (rows) and budget (columns)."""
@@ -42,9 +50,7 @@ def fold_seed_spread(curves: pd.DataFrame, budgets: Sequence[int]) -> pd.DataFra
     at = curves[curves["budget"].isin(budgets)]
     per_fold_seed = at.groupby(["method", "fold_seed", "dataset", "budget"])["regret"].mean()
     per_fold_seed = per_fold_seed.groupby(["method", "fold_seed", "budget"]).mean()
-    mean = per_fold_seed.groupby(["method", "budget"]).mean().unstack("budget")
-    sd = per_fold_seed.groupby(["method", "budget"]).std(ddof=1).unstack("budget")
-    table = mean.apply(lambda c: c.map("{:.4f}".format)) + " ± " + sd.apply(lambda c: c.map("{:.4f}".format))
+    table = mean_sd(per_fold_seed.unstack("budget"), "method")
     table.columns = [str(b) for b in table.columns]
     return table
 
