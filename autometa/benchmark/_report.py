@@ -173,7 +173,11 @@ def summary_markdown(
         lines += ["## Each method over every dataset it ran on (mean regret)", "", markdown_table(own, ".4f"), ""]
     if len(errors):
         lines += ["## Methods that could not run", ""]
-        grouped = errors.groupby(["method", "error"]).size().rename("datasets").reset_index()
+        # One row per method and reason: the dataset's own name is taken out of the message.
+        reasons = errors.assign(
+            error=[str(e).replace(repr(str(d)), "<dataset>") for e, d in zip(errors["error"], errors["dataset"])]
+        )
+        grouped = reasons.groupby(["method", "error"]).size().rename("datasets").reset_index()
         lines += [markdown_table(grouped, index=False), ""]
     return "\n".join(lines) + "\n"
 
