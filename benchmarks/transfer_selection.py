@@ -24,10 +24,10 @@ from autometa.metamodel import MetaData
 
 VARIANTS = {
     "noise=0.2": {"noise": 0.2},
-    "noise=0.35": {"noise": 0.35},
-    "noise=0.2 floor=1e-6": {"noise": 0.2, "prior_floor": 1e-6},
-    "noise=0.2 pool<=10": {"noise": 0.2, "max_pool_trials": 10},
-    "noise=0.2 pool<=50": {"noise": 0.2, "max_pool_trials": 50, "handover": 0.0},
+    "noise=0.3": {"noise": 0.3},
+    "noise=0.4": {"noise": 0.4},
+    "noise=0.3 floor=1e-2": {"noise": 0.3, "prior_floor": 1e-2},
+    "noise=0.3 pool<=10": {"noise": 0.3, "max_pool_trials": 10},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--task", choices=["classification", "regression"])
     parser.add_argument("--fold-seeds", type=int, nargs="+", default=[100, 101])
     parser.add_argument("--budget", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="folds in parallel processes")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     kb = KnowledgeBase()
@@ -61,6 +62,7 @@ def main() -> None:
             folds=10,
             fold_seed=fold_seed,
             peers=kb.peers(args.space),
+            workers=args.workers,
         )
         curves.append(part)
         print(f"fold seed {fold_seed}: {time.perf_counter() - start:.0f} s", flush=True)
@@ -75,7 +77,8 @@ def main() -> None:
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/transfer_selection.py --space {args.space}"
         + (f" --task {args.task}" if args.task else "")
-        + f" --fold-seeds {' '.join(map(str, args.fold_seeds))} --budget {args.budget} --out {args.out}` "
+        + f" --fold-seeds {' '.join(map(str, args.fold_seeds))} --budget {args.budget} --workers {args.workers}"
+        f" --out {args.out}` "
         f"({time.perf_counter() - start:.0f} s); {len(metadata.datasets)} datasets, family groups, 1 sampler seed.",
         "",
         "Settings: " + "; ".join(f"`{k}`: {v}" for k, v in VARIANTS.items()) + ".",
