@@ -233,27 +233,32 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
         )
         if args.location is None:
             print(f"    {_shipped_metamodel_line(space)}")
-            sampler = _shipped_metamodel_line(space, role="sampler")
-            if sampler:
-                print(f"    {sampler}")
+            for line in (
+                _shipped_metamodel_line(space, role="sampler"),
+                _shipped_metamodel_line(space, metric="log_loss"),
+            ):
+                if line:
+                    print(f"    {line}")
     return 0
 
 
-def _shipped_metamodel_line(space: str, role: str = "suggest") -> str:
-    """What `suggest --space SPACE` (role "suggest") or the MetaSampler (role "sampler") uses by
-    default: the shipped meta-model, its method and data ("" for no shipped sampler)."""
+def _shipped_metamodel_line(space: str, role: str = "suggest", metric: str = "score") -> str:
+    """What `suggest --space SPACE` (role "suggest"; with --metric log_loss: `metric`) or the
+    MetaSampler (role "sampler") uses by default: the shipped meta-model, its method and data
+    ("" for no shipped sampler or log-loss meta-model)."""
     from autometa.metamodel import MetaModel, shipped_metamodel_path
 
-    folder = shipped_metamodel_path(space, role)
+    folder = shipped_metamodel_path(space, role, metric)
     if not (folder / "metamodel.json").is_file():
         return (
             ""
-            if role == "sampler"
+            if role == "sampler" or metric != "score"
             else f"no shipped meta-model (fit one: autometa metamodel fit --space {space} --out FOLDER)"
         )
     model = MetaModel.load(folder)
     tasks = ", ".join(f"{n} {t}" for t, n in sorted(model.datasets_by_task.items()))
     what = "shipped meta-model" if role == "suggest" else f"shipped MetaSampler surrogate ({model.members} members)"
+    what = what if metric == "score" else f"shipped {metric} meta-model (--metric {metric})"
     return (
         f"{what}: {model.method} on {model.features} metafeatures, fitted on "
         f"{model.provenance_['datasets']} datasets ({tasks})"
