@@ -224,12 +224,16 @@ def _autometa_metasampler_on(features: str) -> Callable:
     return run
 
 
-def transfer_method(**settings: Any) -> Callable:
+@dataclasses.dataclass(frozen=True)
+class TransferMethod:
     """The ``autometa+transfer`` method with the given :class:`~autometa.optuna.TransferSampler`
-    settings (its own defaults when none): the sampler runs from the first trial, on the fold's
-    knn_portfolio meta-model."""
+    settings: the sampler runs from the first trial, on the fold's knn_portfolio meta-model. A
+    plain object (not a closure), so that a variant registered in :data:`METHODS` reaches the
+    benchmark's worker processes."""
 
-    def run(fold, held, pool, budget, seed):
+    settings: dict = dataclasses.field(default_factory=dict)
+
+    def __call__(self, fold, held, pool, budget, seed):
         from autometa.optuna import TransferSampler
 
         sampler = TransferSampler(
@@ -237,11 +241,15 @@ def transfer_method(**settings: Any) -> Callable:
             metamodel=fold.model("knn_portfolio"),
             metafeatures=held.metafeatures,
             seed=_dataset_seed(seed, held.dataset),
-            **settings,
+            **self.settings,
         )
         return _sequential(held, pool, budget, sampler, [])
 
-    return run
+
+def transfer_method(**settings: Any) -> Callable:
+    """The ``autometa+transfer`` method with these TransferSampler settings (its own defaults when
+    none); register a variant as ``METHODS[name] = transfer_method(noise=0.3)``."""
+    return TransferMethod(dict(settings))
 
 
 class MethodUnavailable(DataError):
@@ -276,6 +284,7 @@ for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
     METHODS[f"autometa{_suffix}+tpe"] = _autometa_tpe_on(_features)
     METHODS[f"autometa{_suffix}+metasampler"] = _autometa_metasampler_on(_features)
+_BUILT_IN = frozenset(METHODS)  # worker processes know these; others are sent along with the job
 DETERMINISTIC = {"defaults", "flaml", "autogluon", "knn", "portfolio", "autometa", "autometa-d2v", "autometa-both"}
 
 
@@ -292,14 +301,16 @@ def _run_fold(
     fold_seed: int,
     settings: dict[str, Any],
     extra: pd.DataFrame | None = None,
+    registered: dict[str, Callable] | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Every method on the held-out datasets of one fold (the unit of parallel work); `extra`:
-    this fold's Dataset2Vec embeddings of every dataset, joined to the metafeatures."""
+    this fold's Dataset2Vec embeddings of every dataset, joined to the metafeatures;
+    `registered`: methods added to :data:`METHODS` after import (picklable callables)."""
     import optuna
     from threadpoolctl import threadpool_limits
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per study would flood the output
-    table = METHODS
+    table = {**METHODS, **(registered or {})}
     pool = Pool(metadata.configs, space)
     if extra is not None:
         metadata = dataclasses.replace(
@@ -409,6 +420,7 @@ def run_discrete(
             fold_seed,
             dict(metamodel_settings or {}),
             None if fold_features is None else fold_features.loc[i],
+            {m: METHODS[m] for m in methods if m not in _BUILT_IN},
         )
         for i, held_out in enumerate(group_folds(metadata, folds, fold_seed))
     ]

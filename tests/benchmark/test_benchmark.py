@@ -334,3 +334,21 @@ def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
     assert "| autometa | 0.1000 |" in table  # mean over d1 and d2, not over "hard"
     own = text.split("## Each method over every dataset it ran on")[1]
     assert "| autometa | 3 | 0.3667 |" in own and "| peer | 2 | 0.3000 |" in own
+
+
+def test_a_registered_transfer_variant_runs_in_worker_processes(metadata, monkeypatch):
+    """A TransferSampler variant added to METHODS reaches the benchmark's spawned workers and runs
+    there exactly as in-process (benchmarks/transfer_selection.py registers its variants so)."""
+    from autometa.benchmark import METHODS, transfer_method
+
+    data, params, _ = metadata
+    monkeypatch.setitem(METHODS, "transfer noise=0.3", transfer_method(noise=0.3))
+    methods = ["transfer noise=0.3"]
+    apart, _ = run_discrete(data, params, methods=methods, budget=4, seeds=1, folds=2, workers=2)
+    inline, _ = run_discrete(data, params, methods=methods, budget=4, seeds=1, folds=2, workers=1)
+    assert len(apart) == len(data.datasets) * 4
+    columns = ["dataset", "budget", "regret"]
+    pd.testing.assert_frame_equal(
+        apart.sort_values(columns[:2])[columns].reset_index(drop=True),
+        inline.sort_values(columns[:2])[columns].reset_index(drop=True),
+    )
