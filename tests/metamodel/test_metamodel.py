@@ -149,8 +149,8 @@ def test_bad_requests_are_clear_errors(metadata, tmp_path):
     X = np.arange(20, dtype=float).reshape(10, 2)
     with pytest.raises(DataError, match="single class"):
         autometa.suggest((X, [1] * 10), metamodel=model)
-    with pytest.raises(autometa.AutometaError, match="Unknown search space 'xgboost'"):
-        autometa.suggest((X, [0, 1] * 5), metamodel=model, space="xgboost")
+    with pytest.raises(autometa.AutometaError, match="Unknown search space 'catboost'"):
+        autometa.suggest((X, [0, 1] * 5), metamodel=model, space="catboost")
     with pytest.raises(DataError, match="n must be a positive integer"):
         autometa.suggest((X, [0, 1] * 5), metamodel=model, n=0)
     with pytest.raises(DataError, match="No meta-model at"):
