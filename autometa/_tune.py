@@ -77,7 +77,7 @@ def tune(
     from autometa.optuna import warm_start as enqueue_suggestions
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows, resolve_metric
     from autometa.spaces import get_space
-    from autometa.storage import OWNER_ATTR, owner
+    from autometa.storage import OWNER_ATTR, check_storage_url, fail_orphans, open_storage, owner
 
     if trials < 1:
         raise DataError(f"--trials must be at least 1, got {trials}.")
@@ -95,8 +95,6 @@ def tune(
         raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
     resolve_metric(metric)  # an unknown name fails before the data is read
     if storage is not None:
-        from autometa.storage import check_storage_url
-
         check_storage_url(storage)  # a bad URL is an error now, not after loading and describing the data
     search_space = get_space(space)
     dataset = load_dataset(data, target=target, task=task)
@@ -109,8 +107,6 @@ def tune(
     split = fold_indices(rows, protocol)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if storage is not None:
-        from autometa.storage import open_storage
-
         storage = open_storage(storage)
     study = optuna.create_study(
         # A study per metric: resuming must not mix the trials of two objectives.
@@ -122,8 +118,6 @@ def tune(
     )
 
     if storage is not None:
-        from autometa.storage import fail_orphans
-
         # A run killed moments ago left its trial RUNNING: retry it now, not after the grace period.
         if fail_orphans(storage, study):
             _requeue_interrupted(study)
