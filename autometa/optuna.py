@@ -254,7 +254,8 @@ class TransferSampler(_WrapsBase):
     first, every other dataset a little), times the likelihood of the orderings the study has
     observed: each pair of finished trials that the dataset orders the same way counts
     ``1 - noise``, each pair it orders the other way ``noise`` (the ranking view of RGPE and
-    TST-R, on the pool). An observed configuration that is not a pool configuration is read as
+    TST-R, on the pool). A pair whose observed values differ by less than ``min_gap`` of the
+    observed range says nothing (a tie within the study's noise) and is skipped. An observed configuration that is not a pool configuration is read as
     its nearest pool configuration on the unit scale.
 
     The next configuration is the pool configuration of highest expected improvement under that
@@ -278,6 +279,13 @@ class TransferSampler(_WrapsBase):
         (shipped), a folder or a MetaModel.
     base_sampler : the sampler after the handover (default ``TPESampler(multivariate=True, seed=seed)``).
     noise : the chance that a similar dataset orders two configurations the other way.
+    prior_floor : the prior weight of a known dataset outside the nearest ``neighbours`` (they
+        weigh 1).
+    min_gap : pairs of trials closer than this fraction of the observed range are not compared.
+    cost_exponent : 0 ranks pool configurations by expected improvement per trial; 1 by expected
+        improvement per unit of expected fit time (the known datasets' recorded fit times,
+        relative to each one's typical configuration, weighted like the scores); in between
+        trades the two. Use it when a time budget, not a trial count, ends the study.
     handover : expected improvement (normalized score) below which the pool stops paying off.
     max_pool_trials : at most this many proposals from the pool.
     target, seed, metafeatures, metric : as for :class:`MetaSampler`; the study's direction says
@@ -293,6 +301,8 @@ class TransferSampler(_WrapsBase):
         base_sampler=None,
         noise: float = 0.2,
         prior_floor: float = 1e-3,
+        min_gap: float = 0.0,
+        cost_exponent: float = 0.0,
         handover: float = 0.005,
         max_pool_trials: int = 20,
         target: str | None = None,
@@ -322,6 +332,16 @@ class TransferSampler(_WrapsBase):
         self._space = model.space_
         self._scores = scores.loc[known].to_numpy(dtype=float)  # datasets x pool configurations
         self._ids = [int(c) for c in scores.columns]
+        self._cost_exponent = float(cost_exponent)
+        self._log_costs = None  # datasets x pool configurations: log(fit time / the dataset's median)
+        if self._cost_exponent:
+            costs = getattr(model.method_, "pool_costs", None)
+            if costs is None:
+                raise DataError(
+                    "cost_exponent needs a meta-model that kept the pool's fit times; refit it with this "
+                    "version: autometa metamodel fit --space SPACE --out FOLDER"
+                )
+            self._log_costs = costs.loc[known, scores.columns].to_numpy(dtype=float)
         configs = model.configs_.loc[self._ids]
         self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
         self._units = self._space.to_unit(configs).to_numpy(dtype=float)
@@ -333,6 +353,7 @@ class TransferSampler(_WrapsBase):
             prior[:] = 1.0
         self._log_prior = np.log(prior / prior.sum())
         self._log_agree, self._log_disagree = np.log(1 - noise), np.log(noise)
+        self._min_gap = min_gap
         self._handover = handover
         self._max_pool_trials = max_pool_trials
         # trial number -> (proposal, its pool column), for trials not finished yet
@@ -401,8 +422,9 @@ class TransferSampler(_WrapsBase):
         log_w = self._log_prior.copy()
         if len(values) >= 2:
             i, j = np.triu_indices(len(values), k=1)
-            order = np.sign(values[i] - values[j])
-            keep = order != 0
+            gap = values[i] - values[j]
+            order = np.sign(gap)
+            keep = (order != 0) & (np.abs(gap) >= self._min_gap * (values.max() - values.min()))
             i, j, order = i[keep], j[keep], order[keep]
             ours = np.sign(self._scores[:, np.asarray(columns)[i]] - self._scores[:, np.asarray(columns)[j]])
             agree = (ours == order).sum(axis=1) + 0.5 * (ours == 0).sum(axis=1)
@@ -420,6 +442,13 @@ class TransferSampler(_WrapsBase):
         improvement[columns] = -np.inf
         return improvement
 
+    def expected_cost(self) -> np.ndarray:
+        """Expected fit time of every pool configuration, relative to a typical one (1), under the
+        current weights (a weighted geometric mean over the known datasets)."""
+        if self._log_costs is None:
+            raise DataError("This TransferSampler has no cost model (cost_exponent=0).")
+        return np.exp(self.weights_ @ self._log_costs)
+
     def _proposal(self, study, trial) -> dict[str, Any] | None:
         """The pool configuration this trial evaluates (space names), or None after the handover.
         Trials running in parallel (``study.optimize(n_jobs=...)``) get different ones; a pool
@@ -436,7 +465,12 @@ class TransferSampler(_WrapsBase):
             if on_pool + len(running) < self._max_pool_trials:
                 improvement = self.expected_improvement(columns, values)
                 improvement[tried + running] = -np.inf
-                best = int(np.argmax(improvement))
+                rank = (
+                    improvement
+                    if self._log_costs is None
+                    else improvement / self.expected_cost() ** self._cost_exponent
+                )
+                best = int(np.argmax(rank))
                 if np.isfinite(improvement[best]) and (not columns or improvement[best] > self._handover):
                     proposal, column = self._configs[best], best
             self._proposals[trial.number] = (proposal, column)

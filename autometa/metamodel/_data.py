@@ -48,6 +48,8 @@ class MetaData:
         evaluated (sparse meta-data); None means every pair was evaluated.
     metric : the recorded metric the scores are (:data:`autometa.protocol.METRICS`), turned so
         that higher is better (``log_loss`` scores are minus the log-loss).
+    costs : DataFrame (dataset x config_id) of what each evaluation cost, in seconds (the summed
+        fit time of its cross-validation, one thread); None when not recorded, NaN where unknown.
     """
 
     space: str
@@ -58,6 +60,7 @@ class MetaData:
     tasks: pd.Series
     evaluated: pd.DataFrame | None = None
     metric: str = "score"
+    costs: pd.DataFrame | None = None
 
     @classmethod
     def from_knowledge_base(
@@ -100,7 +103,10 @@ class MetaData:
             .drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
         )
         groups = knowledge_base.groups(space, grouping).loc[scores.index].astype(str)
-        return cls(space, scores, configs, numeric, groups, info["task"].astype(str), metric=recorded.name)
+        costs = None
+        if "fit_seconds" in evaluations.columns:
+            costs = evaluations.pivot(index="dataset", columns="config_id", values="fit_seconds").loc[scores.index]
+        return cls(space, scores, configs, numeric, groups, info["task"].astype(str), metric=recorded.name, costs=costs)
 
     @property
     def datasets(self) -> list[str]:
@@ -118,6 +124,14 @@ class MetaData:
         normalized = normalized.fillna(0.0)
         return normalized if self.evaluated is None else normalized.where(self.evaluated)
 
+    def relative_costs(self) -> pd.DataFrame | None:
+        """Natural log of each evaluation's cost over its dataset's median cost (0 = a typical
+        configuration of that dataset; NaN where unknown); None when no costs are recorded."""
+        if self.costs is None:
+            return None
+        costs = self.costs.where(self.costs > 0)
+        return np.log(costs.div(costs.median(axis=1), axis=0))
+
     def regret(self) -> pd.DataFrame:
         return 1.0 - self.normalized()
 
@@ -130,6 +144,7 @@ class MetaData:
             groups=self.groups.loc[chosen],
             tasks=self.tasks.loc[chosen],
             evaluated=None if self.evaluated is None else self.evaluated.loc[chosen],
+            costs=None if self.costs is None else self.costs.loc[chosen],
         )
 
     def complete(self) -> MetaData:
@@ -142,7 +157,11 @@ class MetaData:
         rows = self.evaluated.index[self.evaluated[columns].all(axis=1)]
         block = self.subset(rows)
         return dataclasses.replace(
-            block, scores=block.scores[columns], configs=self.configs.loc[columns], evaluated=None
+            block,
+            scores=block.scores[columns],
+            configs=self.configs.loc[columns],
+            evaluated=None,
+            costs=None if block.costs is None else block.costs[columns],
         )
 
     def concat(self, other: MetaData) -> MetaData:
@@ -167,7 +186,17 @@ class MetaData:
             pd.concat([self.tasks, other.tasks]),
             evaluated.fillna(False).astype(bool),
             metric=self.metric,
+            costs=self._costs_or_nan()
+            .combine_first(other._costs_or_nan())
+            .reindex(index=scores.index, columns=configs.index)
+            if self.costs is not None or other.costs is not None
+            else None,
         )
+
+    def _costs_or_nan(self) -> pd.DataFrame:
+        if self.costs is not None:
+            return self.costs
+        return pd.DataFrame(np.nan, index=self.scores.index, columns=self.scores.columns)
 
     def _evaluated_mask(self) -> pd.DataFrame:
         if self.evaluated is not None:

@@ -205,7 +205,12 @@ class KnnPortfolio(Knn):
     def fit(self, metadata, space):
         super().fit(metadata, space)
         # Normalized pool scores of the complete datasets: the scenarios of the best-of-n.
-        self.pool_scores = metadata.complete().normalized().round(4)
+        complete = metadata.complete()
+        self.pool_scores = complete.normalized().round(4)
+        # What each pool configuration cost there, relative to the dataset's typical one (log):
+        # the TransferSampler's cost model. None when the meta-data records no costs.
+        relative = complete.relative_costs()
+        self.pool_costs = None if relative is None else relative.reindex_like(self.pool_scores).fillna(0.0).round(2)
         return self
 
     def rank(self, query, n, pool_only):
@@ -240,6 +245,8 @@ class KnnPortfolio(Knn):
             "configs": [int(c) for c in self.pool_scores.columns],
             "values": self.pool_scores.to_numpy().tolist(),
         }
+        if self.pool_costs is not None:  # same datasets and configurations as pool_scores
+            state["pool_costs"] = self.pool_costs.to_numpy().tolist()
         return state, files
 
     @classmethod
@@ -247,6 +254,10 @@ class KnnPortfolio(Knn):
         method = super().from_json(document, files, settings, space)
         scores = document["pool_scores"]
         method.pool_scores = pd.DataFrame(scores["values"], index=scores["datasets"], columns=scores["configs"])
+        costs = document.get("pool_costs")  # absent in a meta-model saved before costs were kept
+        method.pool_costs = (
+            None if costs is None else pd.DataFrame(costs, index=scores["datasets"], columns=scores["configs"])
+        )
         return method
 
 

@@ -159,3 +159,56 @@ def test_transfer_sampler_maps_aliases_and_leaves_other_parameters_to_its_base(m
     assert study.trials[0].params["eta"] == pytest.approx(first["learning_rate"])
     assert study.trials[0].params["num_leaves"] == min(64, first["num_leaves"])
     assert {t.params["boosting"] for t in study.trials} <= {"gbdt", "dart"}
+
+
+def test_transfer_sampler_per_second_prefers_what_is_cheap_where_the_neighbours_say_so(metadata, tmp_path):
+    """cost_exponent=1 ranks the pool by expected improvement per expected fit time: the costs come
+    from the recorded fit times (kept through a save/load round trip), and its first proposals
+    cost less on the held-out dataset than the per-trial ones, which are the knn_portfolio order."""
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import TransferSampler
+
+    data, space, _ = metadata
+    held = data.datasets[0]
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data.without_group_of(held), space)
+    assert model.method_.pool_costs.shape == model.method_.pool_scores.shape
+    loaded = MetaModel.load(model.save(tmp_path / "m"))
+    assert np.allclose(loaded.method_.pool_costs.to_numpy(), model.method_.pool_costs.to_numpy())
+    values = data.metafeatures.loc[held]
+    pool = model.configs_
+    spent = {}
+    for exponent in (0.0, 1.0):
+        sampler = TransferSampler(metamodel=loaded, metafeatures=values, seed=0, cost_exponent=exponent)
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        chosen = []
+        for _ in range(3):
+            trial = study.ask(model.space_.distributions())
+            match = np.isclose(pool.to_numpy(dtype=float), [float(trial.params[k]) for k in pool.columns]).all(axis=1)
+            chosen.append(int(pool.index[match][0]))
+            study.tell(trial, float(data.scores.loc[held, chosen[-1]]))
+        spent[exponent] = float(data.costs.loc[held, chosen].sum())
+        if exponent == 0.0:
+            assert chosen[:1] == model.rank_pool(values, 1)[0]
+    assert spent[1.0] < spent[0.0]
+    model.method_.pool_costs = None  # a meta-model saved before costs were kept
+    with pytest.raises(DataError, match="fit times"):
+        TransferSampler(metamodel=model, metafeatures=values, cost_exponent=1.0)
+
+
+def test_transfer_sampler_min_gap_ignores_pairs_closer_than_the_study_can_tell(metadata):
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import TransferSampler
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    values = data.metafeatures.loc[data.datasets[0]]
+    sampler = TransferSampler(metamodel=model, metafeatures=values, min_gap=0.01)
+    plain = TransferSampler(metamodel=model, metafeatures=values)
+    columns = [0, 1, 2]
+    close = np.array([0.9, 0.9001, 0.5])  # 0 and 1 differ by 0.02% of the range: a tie
+    only_far = [0, 2], np.array([0.9, 0.5]), [1, 2], np.array([0.9001, 0.5])
+    expected = np.log(plain.posterior(*only_far[:2])) + np.log(plain.posterior(*only_far[2:]))
+    expected -= np.log(plain.posterior([], np.array([])))  # the prior counted once
+    expected = np.exp(expected - expected.max())
+    assert np.allclose(sampler.posterior(columns, close), expected / expected.sum())
+    assert not np.allclose(plain.posterior(columns, close), sampler.posterior(columns, close))
