@@ -14,6 +14,7 @@ from autometa.benchmark._metrics import (
     average_rank,
     best_so_far_regret,
     paired_difference,
+    regret_at_time,
     trials_to_reach,
     win_tie_loss,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "mean_sd",
     "merge_curves",
     "read_report",
+    "regret_at_time",
     "run_discrete",
     "run_live",
     "speed_up",

@@ -17,6 +17,9 @@ Protocol
   every peer evaluation of the dataset), per (dataset, seed, method, budget). A method that stops
   proposing (defaults, FLAML: one configuration; AutoGluon: 16) keeps its last regret for the
   larger budgets.
+- Time: each curve point also records ``time``, the summed recorded fit time of the trials so
+  far (the knowledge base's ``fit_seconds``, peers' included), in units of the dataset's median
+  pool configuration: what the regret cost in wall time, one trial after another.
 - Deterministic methods give the same sequence for every seed; seeds vary random search, TPE
   and the samplers built on TPE. Each draws from (seed, dataset name), so each dataset gets its
   own draws: one seed for every dataset would make TPE's random start-up trials the same pool
@@ -56,12 +59,27 @@ class HeldOut:
     scores: pd.Series
     metafeatures: pd.Series
     peers: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    costs: pd.Series | None = None  # config id -> recorded fit seconds
+    peer_costs: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
     def score(self, item) -> float:
         """The score of a pool configuration id, or of a peer's configuration ``(peer, rank)``."""
         if isinstance(item, tuple):
             return float(self.peers[item[0]][item[1]])
         return float(self.scores.loc[item])
+
+    def cost(self, item) -> float:
+        """The recorded fit time of a pool configuration or peer configuration, in units of the
+        dataset's median pool configuration (1 where not recorded); NaN without recorded costs."""
+        if self.costs is None:
+            return float("nan")
+        typical = float(np.nanmedian(self.costs.to_numpy(dtype=float)))
+        if isinstance(item, tuple):
+            seconds = self.peer_costs.get(item[0], [])
+            value = float(seconds[item[1]]) if item[1] < len(seconds) else float("nan")
+        else:
+            value = float(self.costs.loc[item])
+        return value / typical if typical > 0 and value == value else 1.0
 
     def bounds(self) -> tuple[float, float]:
         """(best, worst) score over the pool and every peer evaluation: regret 0 is the best of both."""
@@ -328,6 +346,12 @@ def _run_fold(
                 metadata.scores.loc[dataset],
                 metadata.metafeatures.loc[dataset],
                 {peer: list(rows["score"].astype(float)) for peer, rows in own.groupby("peer")},
+                None if metadata.costs is None else metadata.costs.loc[dataset],
+                {
+                    peer: list(rows["fit_seconds"].astype(float))
+                    for peer, rows in own.groupby("peer")
+                    if "fit_seconds" in rows
+                },
             )
             best, worst = held.bounds()
             for method in methods:
@@ -342,6 +366,8 @@ def _run_fold(
                         scores = np.array([held.score(c) for c in chosen], dtype=float)
                         curve = best_so_far_regret(scores, best, worst)
                         curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
+                        spent = np.cumsum([held.cost(c) for c in chosen])
+                        spent = np.concatenate([spent, np.full(budget - spent.size, spent[-1])])
                         rows.extend(
                             {
                                 "dataset": dataset,
@@ -351,6 +377,7 @@ def _run_fold(
                                 "method": method,
                                 "budget": b + 1,
                                 "regret": float(curve[b]),
+                                "time": float(spent[b]),
                             }
                             for b in range(budget)
                         )
@@ -366,6 +393,7 @@ def _empty_peers() -> pd.DataFrame:
             "peer": pd.Series(dtype=str),
             "rank": pd.Series(dtype=int),
             "score": pd.Series(dtype=float),
+            "fit_seconds": pd.Series(dtype=float),
         }
     )
 

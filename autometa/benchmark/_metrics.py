@@ -59,6 +59,31 @@ def win_tie_loss(
     )
 
 
+def regret_at_time(curves: pd.DataFrame, times) -> pd.DataFrame:
+    """Mean regret per (time budget, method) over the runs that record ``time`` (the summed fit
+    time of the trials so far, in units of the dataset's median pool configuration): a run's
+    regret at time T is that of its last trial finished by T, and 1 (the worst) when none is. A
+    run that finished all its trials before T keeps its last regret. Seeds are averaged per
+    dataset first, then datasets. Methods without recorded times are left out."""
+    if "time" not in curves.columns:
+        return pd.DataFrame()
+    timed = with_fold_seed(curves).dropna(subset=["time"])
+    rows = []
+    for (dataset, method), part in timed.groupby(["dataset", "method"], sort=False):
+        per_run = []
+        for _, run in part.groupby(["fold_seed", "seed"], sort=False):
+            run = run.sort_values("budget")
+            spent, regret = run["time"].to_numpy(dtype=float), run["regret"].to_numpy(dtype=float)
+            done = np.searchsorted(spent, np.asarray(times, dtype=float) + 1e-9, side="right")
+            per_run.append(np.where(done > 0, regret[np.maximum(done - 1, 0)], 1.0))
+        rows.append({"dataset": dataset, "method": method, **dict(zip(times, np.mean(per_run, axis=0)))})
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows).groupby("method")[list(times)].mean().T
+    table.index.name = "time"
+    return table
+
+
 def trials_to_reach(reference_curve: np.ndarray, target: float) -> float:
     """The first budget (1-based) at which `reference_curve` (mean regret by budget) is at or below
     `target`; infinity when it never gets there. The speed-up of a method that reaches `target`

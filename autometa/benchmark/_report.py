@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark._metrics import RUN, average_rank, trials_to_reach, win_tie_loss, with_fold_seed
+from autometa.benchmark._metrics import (
+    RUN,
+    average_rank,
+    regret_at_time,
+    trials_to_reach,
+    win_tie_loss,
+    with_fold_seed,
+)
 from autometa.exceptions import DataError
 
 REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
+REPORT_TIMES = (1, 3, 5, 10, 20, 30, 50)  # in units of the dataset's median pool fit time
 
 
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4f", index: bool = True) -> str:
@@ -143,6 +151,26 @@ def summary_markdown(
         ]
     best = ranks.idxmin(axis=1)
     lines += ["Best average rank per budget: " + ", ".join(f"{b}: {best[b]}" for b in budgets), ""]
+    by_time = regret_at_time(curves, [t for t in REPORT_TIMES if t <= budgets[-1]])
+    if not by_time.empty:
+        timed = [m for m in order if m in by_time.columns]
+        lines += [
+            "## Mean regret against time",
+            "",
+            "Time: the recorded fit times of the trials so far, summed, in units of the dataset's median "
+            "pool configuration (the knowledge base's `fit_seconds`, one thread each). A run's regret at "
+            "time T is that of its last trial finished by T (1 when none is); one that ran all its trials "
+            "before T keeps its last regret."
+            + (
+                f" Methods without recorded times (runs merged from an older report) are left out: "
+                f"{', '.join(m for m in order if m not in timed)}."
+                if len(timed) < len(order)
+                else ""
+            ),
+            "",
+            markdown_table(by_time[timed].T, ".4f"),
+            "",
+        ]
     if focus in set(curves["method"]):
         lines += [f"## Win / tie / loss of {focus} against each peer (datasets x seeds)", ""]
         table = {}
@@ -247,21 +275,32 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
     return paths
 
 
+_RUN_KEYS = ["dataset", "task", "fold_seed", "seed", "method"]
+
+
 def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
     """One row per run (dataset, task, fold seed, seed, method) with its best-so-far regret after
-    1..B trials (columns ``regret@1`` ... ``regret@B``): the compact form of the curves."""
-    wide = with_fold_seed(curves).pivot_table(
-        index=["dataset", "task", "fold_seed", "seed", "method"], columns="budget", values="regret", aggfunc="first"
-    )
-    wide.columns = [f"regret@{b}" for b in wide.columns]
+    1..B trials (columns ``regret@1`` ... ``regret@B``) and, when recorded, the time spent by then
+    (``time@1`` ... ``time@B``): the compact form of the curves."""
+    curves = with_fold_seed(curves)
+    values = ["regret"] + (["time"] if "time" in curves.columns else [])
+    wide = curves.drop_duplicates([*_RUN_KEYS, "budget"]).set_index([*_RUN_KEYS, "budget"])[values].unstack("budget")
+    wide.columns = [f"{value}@{b}" for value, b in wide.columns]
     return wide.reset_index()
 
 
 def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The long curves (one row per run and budget) back from :func:`runs_table`."""
     runs = with_fold_seed(runs)
-    long = runs.melt(id_vars=["dataset", "task", "fold_seed", "seed", "method"], var_name="budget", value_name="regret")
-    long["budget"] = long["budget"].str.removeprefix("regret@").astype(int)
+    parts = []
+    for value in ("regret", "time"):
+        columns = [c for c in runs.columns if c.startswith(f"{value}@")]
+        if not columns:
+            continue
+        long = runs.melt(id_vars=_RUN_KEYS, value_vars=columns, var_name="budget", value_name=value)
+        long["budget"] = long["budget"].str.removeprefix(f"{value}@").astype(int)
+        parts.append(long.set_index([*_RUN_KEYS, "budget"]))
+    long = pd.concat(parts, axis=1).reset_index()
     return long.sort_values(["dataset", "fold_seed", "seed", "method", "budget"], ignore_index=True)
 
 

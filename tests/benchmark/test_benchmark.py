@@ -29,6 +29,12 @@ def test_discrete_mode_is_complete_and_its_curves_are_consistent(metadata):
     defaults = curves[(curves["method"] == "defaults") & (curves["budget"] == 1)].set_index("dataset")["regret"]
     for dataset, value in defaults.groupby(level=0).first().items():
         assert value == pytest.approx(regret.loc[dataset, 0], abs=1e-6)
+    # Time: the recorded fit times summed, in units of the dataset's median pool configuration.
+    for _, run in curves.groupby(["dataset", "seed", "method"]):
+        assert np.all(np.diff(run.sort_values("budget")["time"].to_numpy()) >= -1e-12)
+    first = curves[(curves["method"] == "defaults") & (curves["budget"] == 1)].groupby("dataset")["time"].first()
+    for dataset, value in first.items():
+        assert value == pytest.approx(data.costs.loc[dataset, 0] / data.costs.loc[dataset].median())
     # With the full pool as budget, random search reaches the best of the pool.
     full, _ = run_discrete(data, params, methods=["random"], budget=len(data.configs), seeds=1, folds=4)
     assert full[full["budget"] == len(data.configs)]["regret"].max() == pytest.approx(0.0)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autometa.benchmark import average_rank, best_so_far_regret, trials_to_reach, win_tie_loss
+from autometa.benchmark import average_rank, best_so_far_regret, regret_at_time, trials_to_reach, win_tie_loss
 
 
 def test_best_so_far_regret():
@@ -59,3 +59,22 @@ def test_paired_difference_by_hand():
     assert -2.0 <= result["95% low"] <= -0.5 <= result["95% high"] <= 1.0
     constant = paired_difference(np.full(10, 0.25))
     assert constant["95% low"] == constant["95% high"] == pytest.approx(0.25)
+
+
+def test_regret_at_time_by_hand():
+    # a: trials end at times 2, 3, 7 with regrets .5, .2, .1; b: one trial at time 0.5, regret .3.
+    # c: no recorded times (an older run): left out.
+    curves = pd.DataFrame(
+        {
+            "dataset": ["d"] * 9,
+            "seed": [0] * 9,
+            "method": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+            "budget": [1, 2, 3] * 3,
+            "regret": [0.5, 0.2, 0.1, 0.3, 0.3, 0.3, 0.0, 0.0, 0.0],
+            "time": [2.0, 3.0, 7.0, 0.5, 0.5, 0.5, np.nan, np.nan, np.nan],
+        }
+    )
+    table = regret_at_time(curves, [1, 3, 10])
+    assert list(table.columns) == ["a", "b"]
+    assert table["a"].tolist() == pytest.approx([1.0, 0.2, 0.1])  # nothing finished by time 1
+    assert table["b"].tolist() == pytest.approx([0.3, 0.3, 0.3])
