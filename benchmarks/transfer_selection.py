@@ -28,6 +28,11 @@ VARIANTS = {
     "noise=0.4": {"noise": 0.4},
     "noise=0.3 floor=1e-2": {"noise": 0.3, "prior_floor": 1e-2},
     "noise=0.3 pool<=10": {"noise": 0.3, "max_pool_trials": 10},
+    # the handover: by expected improvement, or by a trial count only
+    "handover=0 pool<=30": {"handover": 0.0, "max_pool_trials": 30},
+    "handover=0 pool<=50": {"handover": 0.0, "max_pool_trials": 50},
+    "handover=1e-3 pool<=50": {"handover": 1e-3, "max_pool_trials": 50},
+    "handover=0 pool<=50 min_gap=0.05": {"handover": 0.0, "max_pool_trials": 50, "min_gap": 0.05},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
@@ -39,6 +44,9 @@ def main() -> None:
     parser.add_argument("--fold-seeds", type=int, nargs="+", default=[100, 101])
     parser.add_argument("--budget", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1, help="folds in parallel processes")
+    parser.add_argument("--tag", help="suffix of the report's file name")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), help="only these settings (default: all)")
+    parser.add_argument("--baselines", nargs="+", default=["tpe", "autometa", "autometa+tpe"])
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     kb = KnowledgeBase()
@@ -47,7 +55,8 @@ def main() -> None:
         kinds = {"classification": ("binary", "multiclass")}.get(args.task, (args.task,))
         metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in kinds])
     names = []
-    for name, settings in VARIANTS.items():
+    variants = {k: VARIANTS[k] for k in args.variants or VARIANTS}
+    for name, settings in variants.items():
         METHODS[f"transfer {name}"] = transfer_method(**settings)
         names.append(f"transfer {name}")
     start = time.perf_counter()
@@ -56,7 +65,7 @@ def main() -> None:
         part, _ = run_discrete(
             metadata,
             kb.space(args.space),
-            methods=["tpe", "autometa", "autometa+tpe", *names],
+            methods=[*args.baselines, *names],
             budget=args.budget,
             seeds=1,
             folds=10,
@@ -78,10 +87,13 @@ def main() -> None:
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/transfer_selection.py --space {args.space}"
         + (f" --task {args.task}" if args.task else "")
         + f" --fold-seeds {' '.join(map(str, args.fold_seeds))} --budget {args.budget} --workers {args.workers}"
-        f" --out {args.out}` "
+        + (f" --tag {args.tag}" if args.tag else "")
+        + (" --variants " + " ".join(f"'{v}'" for v in args.variants) if args.variants else "")
+        + (" --baselines " + " ".join(args.baselines) if args.baselines != ["tpe", "autometa", "autometa+tpe"] else "")
+        + f" --out {args.out}` "
         f"({time.perf_counter() - start:.0f} s); {len(metadata.datasets)} datasets, family groups, 1 sampler seed.",
         "",
-        "Settings: " + "; ".join(f"`{k}`: {v}" for k, v in VARIANTS.items()) + ".",
+        "Settings: " + "; ".join(f"`{k}`: {v}" for k, v in variants.items()) + ".",
         "",
         "## Mean regret by budget",
         "",
@@ -93,7 +105,11 @@ def main() -> None:
         "",
     ]
     out = Path(args.out)
-    name = f"transfer_selection_{args.space}" + (f"_{args.task}" if args.task else "")
+    name = (
+        f"transfer_selection_{args.space}"
+        + (f"_{args.task}" if args.task else "")
+        + (f"_{args.tag}" if args.tag else "")
+    )
     (out / f"{name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
