@@ -9,7 +9,9 @@ use the shipped encoder, so they run only on datasets outside the knowledge base
 they are reported unavailable, with the reason).
 
 Regret is normalized per dataset over every trial of every method and seed of the run
-(``(best - s) / (best - worst)``), since a live dataset has no evaluated pool.
+(``(best - s) / (best - worst)``), since a live dataset has no evaluated pool. Time: the fit
+times of the trials so far (the protocol's measured cross-validation seconds), summed, in units
+of the median trial of that dataset over the whole run.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ LIVE_METHODS = (
     "autometa",
     "autometa+tpe",
     "autometa+metasampler",
+    "autometa+transfer",
     "autometa-d2v",
     "autometa-both",
 )
@@ -94,7 +97,7 @@ def run_live(
     from autometa.datasets import load_dataset
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaData, MetaModel
-    from autometa.optuna import MetaSampler
+    from autometa.optuna import MetaSampler, TransferSampler
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
     settings = dict(metamodel_settings or {})
@@ -159,21 +162,27 @@ def run_live(
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
 
-        def study_scores(sampler, enqueue: list[dict[str, Any]], n_trials: int) -> list[float]:
+        def study_scores(sampler, enqueue: list[dict[str, Any]], n_trials: int) -> tuple[list[float], list[float]]:
+            """(scores, fit seconds) of the trials of a real study."""
             study = optuna.create_study(direction="maximize", sampler=sampler)
             for config in enqueue[:n_trials]:
                 study.enqueue_trial({k: v for k, v in config.items() if k in search_space.params})
 
             def objective(trial):
                 result = evaluate(search_space, search_space.suggest(trial), rows, protocol, split)
+                trial.set_user_attr("fit_seconds", result.fit_seconds)
                 return result.score if result.ok else float("nan")
 
             study.optimize(objective, n_trials=n_trials, gc_after_trial=False)
-            finished = [t for t in study.trials if t.state.is_finished()]
-            return [t.value if t.value is not None else float("nan") for t in finished][:n_trials]
+            finished = [t for t in study.trials if t.state.is_finished()][:n_trials]
+            return (
+                [t.value if t.value is not None else float("nan") for t in finished],
+                [float(t.user_attrs.get("fit_seconds", float("nan"))) for t in finished],
+            )
 
-        def fixed(configs: list[dict[str, Any]]) -> list[float]:
-            return [evaluate(search_space, c, rows, protocol, split).score for c in configs]
+        def fixed(configs: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
+            results = [evaluate(search_space, c, rows, protocol, split) for c in configs]
+            return [r.score for r in results], [r.fit_seconds for r in results]
 
         for method in methods:
             first: list[float] | None = None
@@ -202,13 +211,20 @@ def run_live(
                             for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)
                         ]
                         scores = study_scores(optuna.samplers.TPESampler(seed=seed), start, budget)
-                    else:  # autometa+metasampler
+                    elif method == "autometa+metasampler":
                         start = [
                             s.params
                             for s in model(autometa_method).suggest_configs(values, WARM_START, random_state=seed)
                         ]
                         sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
                         scores = study_scores(sampler, start, budget)
+                    elif method == "autometa+transfer":
+                        sampler = TransferSampler(
+                            metamodel=model("knn_portfolio"), metafeatures=values, seed=seed, space=space
+                        )
+                        scores = study_scores(sampler, [], budget)
+                    else:
+                        raise AssertionError(method)
                     runs.append((dataset.name, dataset.task, seed, method, scores))
                     first = scores
                 except MethodUnavailable as error:
@@ -218,11 +234,14 @@ def run_live(
             progress(dataset.name)
     curves = []
     for name in {r[0] for r in runs}:
-        every = np.concatenate([np.asarray(r[4], dtype=float) for r in runs if r[0] == name])
+        every = np.concatenate([np.asarray(r[4][0], dtype=float) for r in runs if r[0] == name])
         best, worst = np.nanmax(every), np.nanmin(every)
-        for dataset_name, task, seed, method, scores in (r for r in runs if r[0] == name):
+        typical = np.nanmedian(np.concatenate([np.asarray(r[4][1], dtype=float) for r in runs if r[0] == name]))
+        for dataset_name, task, seed, method, (scores, seconds) in (r for r in runs if r[0] == name):
             curve = best_so_far_regret(np.asarray(scores, dtype=float)[:budget], best, worst)
             curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
+            spent = np.cumsum(np.nan_to_num(np.asarray(seconds, dtype=float)[:budget] / typical, nan=1.0))
+            spent = np.concatenate([spent, np.full(budget - spent.size, spent[-1])])
             curves.extend(
                 {
                     "dataset": dataset_name,
@@ -231,6 +250,7 @@ def run_live(
                     "method": method,
                     "budget": b + 1,
                     "regret": float(curve[b]),
+                    "time": float(spent[b]),
                 }
                 for b in range(budget)
             )
