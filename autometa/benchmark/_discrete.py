@@ -270,6 +270,14 @@ def transfer_method(**settings: Any) -> Callable:
     return TransferMethod(dict(settings))
 
 
+def _rgpe(fold, held, pool, budget, seed):
+    """RGPE (Feurer et al., 2018), written from the paper: :mod:`autometa.benchmark._rgpe`."""
+    from autometa.benchmark._rgpe import RGPESampler
+
+    sampler = RGPESampler(fold.model("knn_portfolio"), seed=_dataset_seed(seed, held.dataset))
+    return _sequential(held, pool, budget, sampler, [])
+
+
 class MethodUnavailable(DataError):
     """A method that cannot run in this installation; reported with its reason, not dropped."""
 
@@ -297,6 +305,7 @@ METHODS: dict[str, Callable] = {
     "knn": _knn,
     "portfolio": _portfolio,
     "autometa+transfer": transfer_method(),
+    "rgpe": _rgpe,
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)

@@ -39,6 +39,7 @@ LIVE_METHODS = (
     "autometa+tpe",
     "autometa+metasampler",
     "autometa+transfer",
+    "rgpe",
     "autometa-d2v",
     "autometa-both",
 )
@@ -223,6 +224,10 @@ def run_live(
                             metamodel=model("knn_portfolio"), metafeatures=values, seed=seed, space=space
                         )
                         scores = study_scores(sampler, [], budget)
+                    elif method == "rgpe":
+                        from autometa.benchmark._rgpe import RGPESampler
+
+                        scores = study_scores(RGPESampler(model("knn_portfolio"), seed=seed), [], budget)
                     else:
                         raise AssertionError(method)
                     runs.append((dataset.name, dataset.task, seed, method, scores))

@@ -161,7 +161,7 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
-        methods=["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer"],
+        methods=["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe"],
         budget=4,
         seeds=1,
         knowledge_base=KnowledgeBase(kb_folder),
@@ -169,10 +169,10 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
         autometa_method="knn",
     )
     assert len(errors) == 0
-    assert set(curves["method"]) == {"random", "tpe", "defaults", "autometa+tpe", "autometa+transfer"}
+    assert set(curves["method"]) == {"random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe"}
     assert curves.groupby("method")["budget"].max().eq(4).all()
     # Real cross-validated fits: 4 trials for each study method, 1 for the defaults.
-    assert len(evaluated) == 4 * 4 + 1 and all(0.5 <= s <= 1 for s in evaluated)
+    assert len(evaluated) == 5 * 4 + 1 and all(0.5 <= s <= 1 for s in evaluated)
     # Time: measured fit seconds, summed, in units of the run's median trial.
     assert (curves.groupby("method")["time"].max() > 0).all()
     assert curves[curves.method == "random"].sort_values("budget")["time"].is_monotonic_increasing
