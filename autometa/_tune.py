@@ -34,12 +34,15 @@ def tune(
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
 
     The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
-    continues with `sampler`: ``"tpe"`` (Optuna's TPE) or ``"meta"`` (the
-    :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
-    `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
-    which makes the same first suggestions itself and then keeps re-weighting the known datasets by
-    the scores it sees). ``"auto"``: "meta" when warm-starting a space that ships a surrogate
-    (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
+    continues with `sampler`: ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
+    which makes the same first suggestions itself, keeps re-weighting the known datasets by the
+    scores it sees, and hands over to TPE after 30 pool trials), ``"tpe"`` (Optuna's TPE) or
+    ``"meta"`` (the :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
+    `sampler_metamodel` screens). ``"auto"``: "transfer" when warm-starting (from a meta-model
+    that keeps its pool scores, as the shipped ones do), "meta" with a `sampler_metamodel` of
+    your own, else "tpe". With a `timeout`, the TransferSampler ranks
+    configurations by expected improvement per expected second of fitting (``cost_exponent=1``:
+    the first trials are the quick good ones), since time, not the trial count, ends the study.
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
@@ -100,7 +103,14 @@ def tune(
     dataset = load_dataset(data, target=target, task=task)
     recorded = resolve_metric(metric, dataset.task)
     next_sampler = _sampler_factory(
-        sampler, sampler_metamodel, warm_start, space, dataset, suggest_metamodel=metamodel, metric=metric
+        sampler,
+        sampler_metamodel,
+        warm_start,
+        space,
+        dataset,
+        suggest_metamodel=metamodel,
+        metric=metric,
+        cost_exponent=0.0 if timeout is None else 1.0,
     )
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
@@ -226,21 +236,22 @@ def _sampler_factory(
     dataset,
     suggest_metamodel: Any = "default",
     metric: str = "auto",
+    cost_exponent: float = 0.0,
 ):
     """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
     import optuna
 
     from autometa._suggest import load_metamodel
-    from autometa.metamodel import shipped_metamodel_path
-    from autometa.protocol import resolve_metric
 
     if sampler == "auto":
-        shipped = (
-            metamodel not in (None, "default")
-            or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
-        )
-        sampler = "meta" if warm_start and shipped else "tpe"
+        if not warm_start:
+            sampler = "tpe"
+        elif metamodel not in (None, "default"):
+            sampler = "meta"
+        else:  # the TransferSampler reads the suggesting meta-model's pool scores; without them, TPE
+            pool = getattr(load_metamodel(suggest_metamodel, space, metric=metric).method_, "pool_scores", None)
+            sampler = "transfer" if pool is not None else "tpe"
     if sampler == "tpe":
 
         def make(seed: int):
@@ -253,7 +264,9 @@ def _sampler_factory(
         values = model.describe(dataset)
 
         def make(seed: int):
-            return TransferSampler(metamodel=model, metafeatures=values, space=space, seed=seed)
+            return TransferSampler(
+                metamodel=model, metafeatures=values, space=space, seed=seed, cost_exponent=cost_exponent
+            )
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched
     else:

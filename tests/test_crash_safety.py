@@ -97,7 +97,12 @@ def test_collect_survives_twenty_random_kills(corpus_path, tmp_path):
     killed = KnowledgeBase(tmp_path / "kb").evaluations("lightgbm").set_index(["dataset", "config_id"]).sort_index()
     clean = KnowledgeBase(tmp_path / "ref").evaluations("lightgbm").set_index(["dataset", "config_id"]).sort_index()
     assert len(killed) == len(names) * (configs + 1) and not killed.index.duplicated().any()
-    pd.testing.assert_series_equal(killed["score"], clean["score"])
+    # A configuration whose trial was killed MAX_ATTEMPTS times in a row is given up on, and says
+    # so (a fit that kills its process must not loop forever; on a loaded machine a slow trial
+    # can meet three kills). Everything else equals the run that was never killed.
+    given_up = killed["error"].fillna("").str.startswith("interrupted ")
+    assert given_up.sum() <= 2, killed[given_up]
+    pd.testing.assert_series_equal(killed.loc[~given_up, "score"], clean.loc[~given_up, "score"])
 
 
 @pytest.mark.slow

@@ -305,6 +305,8 @@ METHODS: dict[str, Callable] = {
     "knn": _knn,
     "portfolio": _portfolio,
     "autometa+transfer": transfer_method(),
+    # per expected second: what `autometa tune --timeout` uses
+    "autometa+transfer+cost": transfer_method(cost_exponent=1.0),
     "rgpe": _rgpe,
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
