@@ -1,6 +1,8 @@
 """Grouped leave-dataset-out validation of the meta-model candidates on the shipped knowledge base.
 
-Held-out units are ``--folds`` folds of whole near-duplicate groups (seed 0); for each fold
+Held-out units are ``--folds`` folds of whole groups (seed 0): family groups by default (a
+dataset, its near-duplicates, its name family and its same-target twins: ``autometa corpus
+groups``), ``--groups near-duplicate`` for the old grouping; for each fold
 every candidate MetaModel (the shipped class, guard included: ``autometa.metamodel.CANDIDATES``)
 is fitted on the other folds only (evaluations, metafeature scaling, surrogate) and asked with
 ``MetaModel.rank_pool``, the code behind ``autometa suggest``.
@@ -42,12 +44,13 @@ def main() -> None:
     parser.add_argument("--location", help="knowledge-base folder (default: the package's own)")
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--members", type=int, default=4, help="surrogate ensemble size")
+    parser.add_argument("--groups", choices=["family", "near-duplicate"], default="family")
     parser.add_argument("--task", choices=sorted(TASKS), help="only datasets of this task family (default: all)")
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--corpus", help="the corpus folder: adds the Dataset2Vec ablation (needs torch)")
     args = parser.parse_args()
     kb = KnowledgeBase(args.location)
-    metadata = MetaData.from_knowledge_base(kb, args.space)
+    metadata = MetaData.from_knowledge_base(kb, args.space, grouping=args.groups)
     if args.task:
         metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in TASKS[args.task]])
     space = kb.space(args.space)
@@ -102,12 +105,13 @@ def main() -> None:
     lines = [
         f"# Meta-model validation: {args.space}",
         "",
-        f"{len(metadata.datasets)} datasets in {metadata.groups.nunique()} near-duplicate groups, "
+        f"{len(metadata.datasets)} datasets in {metadata.groups.nunique()} {args.groups} groups, "
         f"{len(metadata.configs)} pool configurations; {args.folds} folds of whole groups; "
         f"surrogate ensemble of {args.members}; {seconds:.0f} s.",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/metamodel_validation.py --space {args.space} "
-        f"--folds {args.folds} --members {args.members}{' --task ' + args.task if args.task else ''}"
+        f"--folds {args.folds} --groups {args.groups} --members {args.members}"
+        f"{' --task ' + args.task if args.task else ''}"
         f"{' --corpus ' + args.corpus if args.corpus else ''} --out {args.out}`",
         "",
         "Mean normalized regret of the best of the first k suggestions (0 = best of the pool):",

@@ -3,7 +3,8 @@
 For each budget, per dataset: the method's best-so-far regret minus the other's, each averaged
 over fold seeds and seeds first, on the datasets both ran on; mean with a 95% bootstrap interval
 over datasets (``autometa.benchmark.paired_difference``) and the datasets each is better on.
-Negative favours the method.
+Negative favours the method. ``--against runner-up`` compares, at each budget, with the other
+method of lowest mean regret there (on the datasets every method ran on).
 
 Usage (what made benchmarks/results/paired_<prefix>_<method>.md):
 
@@ -35,12 +36,17 @@ def main() -> None:
     curves = curves_from_runs(pd.read_csv(results / f"{args.prefix}.csv.gz"))
     per_dataset = curves.groupby(["method", "dataset", "budget"])["regret"].mean().unstack("method")
     rows = []
-    for other in args.against:
+    common = per_dataset.dropna()
+    for other_name in args.against:
         for k in args.budgets:
+            other = other_name
+            if other_name == "runner-up":
+                at = common.xs(k, level="budget").drop(columns=[args.method]).mean()
+                other = str(at.idxmin())
             both = per_dataset.xs(k, level="budget")[[args.method, other]].dropna()
             rows.append(
                 {
-                    "against": other,
+                    "against": other if other_name == other else f"runner-up: {other}",
                     "trials": k,
                     "datasets": len(both),
                     "method's mean": both[args.method].mean(),
