@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -71,7 +72,9 @@ def tune(
     progress : show a progress bar.
 
     Returns a dict: dataset, task, space, metric, best_score, best_trial, trials, warm_started,
-    sampler, best_params (for the learner), protocol, and stopped (``"trials"`` or ``"timeout"``).
+    sampler, best_params (for the learner), protocol, rows (cross-validated: the subsample when
+    `max_rows` is below the dataset's) and dataset_rows, and stopped (``"trials"`` or
+    ``"timeout"``).
     """
     import optuna
     from tqdm.auto import tqdm
@@ -115,6 +118,14 @@ def tune(
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
     split = fold_indices(rows, protocol)
+    if progress and rows.n_rows < dataset.n_rows:
+        print(
+            f"cross-validating on a subsample of {rows.n_rows:,} of the {dataset.n_rows:,} rows "
+            f"(--max-rows {protocol.max_rows:,}, seed {seed}"
+            + (", stratified" if dataset.task != "regression" else "")
+            + ")",
+            file=sys.stderr,
+        )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if storage is not None:
         storage = open_storage(storage)
@@ -202,6 +213,8 @@ def tune(
         "sampler": next_sampler.name,
         "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
+        "rows": rows.n_rows,
+        "dataset_rows": dataset.n_rows,
         "stopped": stopped,
     }
 

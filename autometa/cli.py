@@ -394,7 +394,13 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     print(
         ("stopped by --timeout; " if result["stopped"] == "timeout" else "")
         + f"best {result['metric']} {result['best_score']:.4f} after {result['trials']} trials "
-        f"(trial {result['best_trial']}; sampler {result['sampler']})" + (f"; saved to {out}" if out else "")
+        f"(trial {result['best_trial']}; sampler {result['sampler']})"
+        + (
+            f"; cross-validated on {result['rows']:,} of {result['dataset_rows']:,} rows (--max-rows)"
+            if result["rows"] < result["dataset_rows"]
+            else ""
+        )
+        + (f"; saved to {out}" if out else "")
     )
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))
     return 0

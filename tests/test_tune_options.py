@@ -68,3 +68,15 @@ def test_task_overrides_what_the_target_suggests(corpus_path):
         tune((X, y), trials=1, task="nonsense", progress=False)
     result = tune((X.iloc[:, 1:], y), trials=2, task="regression", warm_start=False, progress=False)
     assert result["task"] == "regression" and result["metric"] == "r2"
+
+
+def test_tune_says_what_it_subsampled(corpus_path, capsys):
+    """--max-rows below the dataset's rows: tune says so on stderr, in its result, and in the CLI
+    summary (issue: advice at full size: tune on 10^6 rows says what it subsampled)."""
+    result = tune(corpus_path / "diabetes.tsv.gz", trials=1, max_rows=300, progress=True)
+    assert (result["rows"], result["dataset_rows"]) == (300, 768)
+    assert "subsample of 300 of the 768 rows (--max-rows 300, seed 0, stratified)" in capsys.readouterr().err
+    assert main(["tune", str(corpus_path / "diabetes.tsv.gz"), "--trials", "1", "--max-rows", "300", "--quiet"]) == 0
+    assert "cross-validated on 300 of 768 rows (--max-rows)" in capsys.readouterr().out
+    whole = tune(corpus_path / "diabetes.tsv.gz", trials=1, progress=True)
+    assert whole["rows"] == whole["dataset_rows"] == 768 and "subsample" not in capsys.readouterr().err
