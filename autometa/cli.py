@@ -713,7 +713,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--members", type=int, default=4, help="surrogate ensemble size (default: %(default)s)")
     bench.add_argument(
-        "--workers", type=int, default=1, help="discrete mode: folds run in parallel processes (default: %(default)s)"
+        "--workers",
+        type=int,
+        default=1,
+        help="processes in parallel: folds (discrete mode) or datasets (live mode) (default: %(default)s)",
     )
     bench.add_argument(
         "--autometa-method",

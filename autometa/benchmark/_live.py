@@ -91,9 +91,41 @@ def run_live(
     max_rows: int = 2000,
     target: str | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(curves, errors) like :func:`run_discrete`, from real studies."""
+    """(curves, errors) like :func:`run_discrete`, from real studies. `workers` processes run
+    datasets in parallel (one thread each); a dataset's regret is normalized over its own runs,
+    so the result does not depend on it (up to the measured fit times)."""
     import optuna
+
+    if workers > 1 and len(datasets) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        kwargs = dict(
+            methods=methods,
+            budget=budget,
+            seeds=seeds,
+            space=space,
+            knowledge_base=knowledge_base,
+            members=members,
+            autometa_method=autometa_method,
+            metamodel_settings=metamodel_settings,
+            folds=folds,
+            max_rows=max_rows,
+            target=target,
+        )
+        parts: list[Any] = [None] * len(datasets)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
+            futures = {executor.submit(run_live, [source], **kwargs): i for i, source in enumerate(datasets)}
+            for future in as_completed(futures):
+                parts[futures[future]] = future.result()
+                if progress:
+                    progress(str(datasets[futures[future]]))
+        return (
+            pd.concat([p[0] for p in parts], ignore_index=True),
+            pd.concat([p[1] for p in parts], ignore_index=True),
+        )
 
     from autometa.datasets import load_dataset
     from autometa.knowledge import KnowledgeBase

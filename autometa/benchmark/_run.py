@@ -164,6 +164,7 @@ def benchmark(
                 metamodel_settings=settings,
                 target=target,
                 progress=lambda name: bar.update(1),
+                workers=workers,
             )
         notes = (
             "Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "

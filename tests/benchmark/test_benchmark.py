@@ -362,3 +362,17 @@ def test_a_registered_transfer_variant_runs_in_worker_processes(metadata, monkey
         apart.sort_values(columns[:2])[columns].reset_index(drop=True),
         inline.sort_values(columns[:2])[columns].reset_index(drop=True),
     )
+
+
+def test_live_mode_in_parallel_gives_each_dataset_its_own_runs(metadata, corpus_path):
+    _, _, kb_folder = metadata
+    data = [corpus_path / "iris.tsv.gz", corpus_path / "diabetes.tsv.gz"]
+    kwargs = dict(methods=["random", "defaults"], budget=2, seeds=1, knowledge_base=KnowledgeBase(kb_folder))
+    serial, _ = run_live(data, **kwargs)
+    parallel, errors = run_live(data, workers=2, **kwargs)
+    assert errors.empty and set(parallel["dataset"]) == {"iris", "diabetes"}
+    key = ["dataset", "method", "seed", "budget"]
+    pd.testing.assert_frame_equal(
+        serial.sort_values(key, ignore_index=True)[[*key, "regret"]],
+        parallel.sort_values(key, ignore_index=True)[[*key, "regret"]],
+    )
