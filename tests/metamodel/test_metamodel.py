@@ -78,7 +78,7 @@ def test_tampered_or_truncated_metamodel_json_is_refused(metadata, tmp_path):
         MetaModel.load(folder)
 
 
-@pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting"])
+@pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting", "xgboost"])
 def test_shipped_metamodel_passes_its_checksum(space):
     from autometa.metamodel import shipped_metamodel_path
 
@@ -92,6 +92,7 @@ def test_shipped_metamodel_passes_its_checksum(space):
         ("lightgbm", "log_loss", None),
         ("hist_gradient_boosting", "score", ("binary", "multiclass")),
         ("hist_gradient_boosting", "log_loss", ("binary", "multiclass")),
+        ("xgboost", "score", None),
     ],
 )
 def test_shipped_metamodels_are_what_the_shipped_knowledge_base_fits(space, metric, task):
@@ -159,7 +160,9 @@ def test_kb_info_names_the_shipped_metamodels(capsys):
     assert main(["kb", "info"]) == 0
     out = capsys.readouterr().out
     kb = KnowledgeBase().info()["spaces"]
-    assert out.count("shipped meta-model: knn_portfolio on handcrafted metafeatures, fitted on") == 2
+    assert (
+        out.count("shipped meta-model: knn_portfolio on handcrafted metafeatures, fitted on") == 3
+    )  # lightgbm, HGB, xgboost
     assert f"fitted on {kb['lightgbm']['datasets']} datasets" in out
 
 
