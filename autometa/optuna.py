@@ -132,6 +132,21 @@ def warm_start(
     return enqueued
 
 
+class ThreadLocked:
+    """Mixin of a sampler whose state trials running in threads share (``study.optimize(n_jobs=...)``):
+    it guards that state with ``self._lock`` (set in ``__init__``), and pickles without the lock (a
+    Dask worker, a copied study), making a new one when unpickled."""
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
 class _WrapsBase(optuna.samplers.BaseSampler):
     """A sampler built around a base sampler (``self._base``): trial hooks and reseeding go to it."""
 
@@ -245,7 +260,7 @@ class MetaSampler(_WrapsBase):
         return self._base.sample_independent(study, trial, param_name, param_distribution)
 
 
-class TransferSampler(_WrapsBase):
+class TransferSampler(ThreadLocked, _WrapsBase):
     """A sampler that learns, from the trials it sees, which known datasets the study resembles.
 
     Every knowledge-base dataset was evaluated on the same pool of configurations, so its
@@ -371,15 +386,6 @@ class TransferSampler(_WrapsBase):
         self._columns: dict[int, tuple[int, bool]] = {}  # trial number -> (nearest pool column, exactly it)
         self._study_name: str | None = None
         self.weights_ = np.exp(self._log_prior)
-
-    def __getstate__(self):  # picklable (a Dask worker, a copied study): the lock is not
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     # -- what the study has seen -------------------------------------------------------------
     def _observed(self, study) -> tuple[list[int], np.ndarray, int]:

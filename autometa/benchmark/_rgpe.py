@@ -31,6 +31,8 @@ import threading
 import numpy as np
 import optuna
 
+from autometa.optuna import ThreadLocked
+
 LENGTH_SCALES = (0.1, 0.2, 0.4, 0.8)
 NOISE = 1e-3  # jitter of standardized scores
 _SQRT5 = np.sqrt(5.0)
@@ -132,7 +134,7 @@ def rgpe_weights(base_at_observed: np.ndarray, target: TargetGP | None, y: np.nd
     return weights
 
 
-class RGPESampler(optuna.samplers.BaseSampler):
+class RGPESampler(ThreadLocked, optuna.samplers.BaseSampler):
     """RGPE on a knn_portfolio meta-model's pool scores (the known datasets), for the benchmark.
 
     Proposes every parameter of `space` jointly; parameters outside it come from a random
@@ -153,15 +155,6 @@ class RGPESampler(optuna.samplers.BaseSampler):
         self._proposals: dict[tuple[str, int], dict[str, float]] = {}
         self._lock = threading.Lock()
         self.weights_: np.ndarray | None = None
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        del state["_lock"]
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def predict_known(self, points: np.ndarray) -> np.ndarray:
         """Each known dataset's model's mean at `points` (unit scale): points x datasets."""
