@@ -35,15 +35,15 @@ def tune(
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
 
     The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
-    continues with `sampler`: ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
+    continues with `sampler`: ``"tpe"`` (Optuna's TPE), ``"meta"`` (the
+    :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
+    `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
     which makes the same first suggestions itself, keeps re-weighting the known datasets by the
-    scores it sees, and hands over to TPE after 30 pool trials), ``"tpe"`` (Optuna's TPE) or
-    ``"meta"`` (the :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
-    `sampler_metamodel` screens). ``"auto"``: "transfer" when warm-starting (from a meta-model
-    that keeps its pool scores, as the shipped ones do), "meta" with a `sampler_metamodel` of
-    your own, else "tpe". With a `timeout`, the TransferSampler ranks
-    configurations by expected improvement per expected second of fitting (``cost_exponent=1``:
-    the first trials are the quick good ones), since time, not the trial count, ends the study.
+    scores it sees, and hands over to TPE after 30 pool trials; with a `timeout` it ranks by
+    expected improvement per expected second of fitting). ``"auto"``: "meta" when warm-starting a
+    space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
+    The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is
+    not the default.
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
@@ -256,15 +256,15 @@ def _sampler_factory(
     import optuna
 
     from autometa._suggest import load_metamodel
+    from autometa.metamodel import shipped_metamodel_path
+    from autometa.protocol import resolve_metric
 
     if sampler == "auto":
-        if not warm_start:
-            sampler = "tpe"
-        elif metamodel not in (None, "default"):
-            sampler = "meta"
-        else:  # the TransferSampler reads the suggesting meta-model's pool scores; without them, TPE
-            pool = getattr(load_metamodel(suggest_metamodel, space, metric=metric).method_, "pool_scores", None)
-            sampler = "transfer" if pool is not None else "tpe"
+        shipped = (
+            metamodel not in (None, "default")
+            or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
+        )
+        sampler = "meta" if warm_start and shipped else "tpe"
     if sampler == "tpe":
 
         def make(seed: int):

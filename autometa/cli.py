@@ -671,10 +671,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--sampler",
         choices=["auto", "tpe", "meta", "transfer"],
         default="auto",
-        help="transfer: the TransferSampler (starts from the suggestions and learns from the scores it sees "
-        "which known datasets this one resembles; TPE after 30 pool trials; per expected second with "
-        "--timeout); tpe; or meta: TPE screened by the surrogate (--sampler-metamodel); auto (default): "
-        "transfer with --warm-start, else tpe",
+        help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
+        "TransferSampler (starts from the suggestions and learns from the scores it sees which known "
+        "datasets this one resembles; TPE after 30 pool trials; per expected second with --timeout); "
+        "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on, else tpe",
     )
     tun.add_argument(
         "--sampler-metamodel", help="surrogate meta-model folder for --sampler meta (default: the shipped one)"
