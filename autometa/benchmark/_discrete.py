@@ -305,7 +305,7 @@ METHODS: dict[str, Callable] = {
     "knn": _knn,
     "portfolio": _portfolio,
     "autometa+transfer": transfer_method(),
-    # per expected second: what `autometa tune --timeout` uses
+    # per expected second: what `autometa tune --sampler transfer --timeout` uses
     "autometa+transfer+cost": transfer_method(cost_exponent=1.0),
     "rgpe": _rgpe,
 }
