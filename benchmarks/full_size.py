@@ -43,19 +43,18 @@ TOP_POOL = 16
 TOP_AUTOMETA = 5
 
 
-def configurations(name: str, metadata: MetaData, kb: KnowledgeBase, space: str, rows) -> list[dict]:
-    """(source, rank, config_id or None, params) of what is evaluated on one dataset."""
+def configurations(name: str, metadata: MetaData, pool, settings: dict, rows) -> list[dict]:
+    """(source, rank, config_id or None, params) of what is evaluated on one dataset; `pool` is the
+    knowledge base's SearchSpace, `settings` the shipped meta-model's (``shipped_settings``)."""
     from autometa.peers import flaml_configuration
 
-    settings = shipped_settings(space)
     train = metadata.without_group_of(name)
     model = MetaModel(
-        space, settings["method"], neighbours=settings["neighbours"], guard_quantile=settings["guard_quantile"]
+        metadata.space, settings["method"], neighbours=settings["neighbours"], guard_quantile=settings["guard_quantile"]
     )
-    model.fit(train, kb.space(space))
+    model.fit(train, pool)
     picks, _ = model.rank_pool(metadata.metafeatures.loc[name], TOP_AUTOMETA)
     best_pool = metadata.scores.loc[name].sort_values(ascending=False, kind="stable").index[:TOP_POOL]
-    pool = kb.space(space)
 
     def typed(config_id) -> dict:
         return pool.clip(metadata.configs.loc[int(config_id)].to_dict())
@@ -71,6 +70,7 @@ def run(args) -> None:
     kb = KnowledgeBase()
     metadata = MetaData.from_knowledge_base(kb, args.space)
     space = kb.space(args.space)
+    settings = shipped_settings(args.space)
     protocol = Protocol(folds=3, max_rows=args.max_rows, seed=0)
     entries = {e.name: e for e in read_corpus_index(args.corpus)}
     big = [d for d in metadata.datasets if d in entries and entries[d].n_rows > MIN_ROWS]
@@ -90,7 +90,7 @@ def run(args) -> None:
         folds = fold_indices(rows, protocol)
         evaluated: dict[int, object] = {}
         records = []
-        for item in configurations(name, metadata, kb, args.space, rows):
+        for item in configurations(name, metadata, space, settings, rows):
             key = item["config_id"]
             if key is not None and key in evaluated:
                 result = evaluated[key]  # the same configuration under two sources: one fit

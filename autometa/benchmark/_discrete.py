@@ -33,6 +33,7 @@ Protocol
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import zlib
 from collections.abc import Callable, Sequence
@@ -68,12 +69,17 @@ class HeldOut:
             return float(self.peers[item[0]][item[1]])
         return float(self.scores.loc[item])
 
+    @functools.cached_property
+    def typical_cost(self) -> float:
+        """The median recorded fit time of the dataset's pool configurations (the time unit)."""
+        return float(np.nanmedian(self.costs.to_numpy(dtype=float)))
+
     def cost(self, item) -> float:
         """The recorded fit time of a pool configuration or peer configuration, in units of the
         dataset's median pool configuration (1 where not recorded); NaN without recorded costs."""
         if self.costs is None:
             return float("nan")
-        typical = float(np.nanmedian(self.costs.to_numpy(dtype=float)))
+        typical = self.typical_cost
         if isinstance(item, tuple):
             seconds = self.peer_costs.get(item[0], [])
             value = float(seconds[item[1]]) if item[1] < len(seconds) else float("nan")
