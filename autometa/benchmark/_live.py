@@ -12,12 +12,17 @@ Regret is normalized per dataset over every trial of every method and seed of th
 (``(best - s) / (best - worst)``), since a live dataset has no evaluated pool. Time: the fit
 times of the trials so far (the protocol's measured cross-validation seconds), summed, in units
 of the median trial of that dataset over the whole run.
+
+Within a dataset, a configuration is cross-validated once: a method or seed that proposes one
+already evaluated (the same suggestions, the TransferSampler's seed-independent pool phase, the
+first points two samplers share) gets its recorded score and fit time. The protocol is
+deterministic (one thread, fixed seeds), so this changes no score, only the run's length.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,10 +97,13 @@ def run_live(
     target: str | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
+    transfer_variants: Mapping[str, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors) like :func:`run_discrete`, from real studies. `workers` processes run
     datasets in parallel (one thread each); a dataset's regret is normalized over its own runs,
-    so the result does not depend on it (up to the measured fit times)."""
+    so the result does not depend on it (up to the measured fit times). `transfer_variants`
+    names extra methods, each the TransferSampler with those settings (e.g.
+    ``{"transfer pool<=10": {"max_pool_trials": 10}}``), for choosing its settings live."""
     import optuna
 
     if workers > 1 and len(datasets) > 1:
@@ -114,6 +122,7 @@ def run_live(
             folds=folds,
             max_rows=max_rows,
             target=target,
+            transfer_variants=transfer_variants,
         )
         parts: list[Any] = [None] * len(datasets)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
@@ -134,9 +143,10 @@ def run_live(
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
     settings = dict(metamodel_settings or {})
-    unknown = sorted(set(methods) - set(LIVE_METHODS))
+    variants = dict(transfer_variants or {})
+    unknown = sorted(set(methods) - set(LIVE_METHODS) - set(variants))
     if unknown:
-        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {list(LIVE_METHODS)}.")
+        raise DataError(f"Unknown benchmark methods {unknown}; expected some of {[*LIVE_METHODS, *variants]}.")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     kb = knowledge_base if knowledge_base is not None else KnowledgeBase()
     search_space = kb.space(space)
@@ -194,6 +204,13 @@ def run_live(
 
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
+        evaluated: dict[tuple, Any] = {}  # a configuration -> its result, once per dataset
+
+        def cross_validate(config: dict[str, Any]):
+            key = tuple(sorted((k, repr(v)) for k, v in config.items()))
+            if key not in evaluated:
+                evaluated[key] = evaluate(search_space, config, rows, protocol, split)
+            return evaluated[key]
 
         def study_scores(sampler, enqueue: list[dict[str, Any]], n_trials: int) -> tuple[list[float], list[float]]:
             """(scores, fit seconds) of the trials of a real study."""
@@ -202,7 +219,7 @@ def run_live(
                 study.enqueue_trial({k: v for k, v in config.items() if k in search_space.params})
 
             def objective(trial):
-                result = evaluate(search_space, search_space.suggest(trial), rows, protocol, split)
+                result = cross_validate(search_space.suggest(trial))
                 trial.set_user_attr("fit_seconds", result.fit_seconds)
                 return result.score if result.ok else float("nan")
 
@@ -214,7 +231,7 @@ def run_live(
             )
 
         def fixed(configs: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
-            results = [evaluate(search_space, c, rows, protocol, split) for c in configs]
+            results = [cross_validate(c) for c in configs]
             return [r.score for r in results], [r.fit_seconds for r in results]
 
         for method in methods:
@@ -251,9 +268,13 @@ def run_live(
                         ]
                         sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
                         scores = study_scores(sampler, start, budget)
-                    elif method == "autometa+transfer":
+                    elif method == "autometa+transfer" or method in variants:
                         sampler = TransferSampler(
-                            metamodel=model("knn_portfolio"), metafeatures=values, seed=seed, space=space
+                            metamodel=model("knn_portfolio"),
+                            metafeatures=values,
+                            seed=seed,
+                            space=space,
+                            **variants.get(method, {}),
                         )
                         scores = study_scores(sampler, [], budget)
                     elif method == "rgpe":

@@ -150,32 +150,49 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
     import autometa.protocol
 
     _, _, kb_folder = metadata
-    evaluated = []
+    evaluated, configs = [], []
     real = autometa.protocol.evaluate
 
-    def counting(*args, **kwargs):
-        result = real(*args, **kwargs)
+    def counting(space, config, *args, **kwargs):
+        result = real(space, config, *args, **kwargs)
         evaluated.append(result.score)
+        configs.append(sorted(config.items()))
         return result
 
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
+    methods = ["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe", "transfer pool<=2"]
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
-        methods=["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe"],
+        methods=methods,
         budget=4,
-        seeds=1,
+        seeds=2,
         knowledge_base=KnowledgeBase(kb_folder),
         members=2,
         autometa_method="knn",
+        transfer_variants={"transfer pool<=2": {"max_pool_trials": 2}},
     )
     assert len(errors) == 0
-    assert set(curves["method"]) == {"random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe"}
+    assert set(curves["method"]) == set(methods)
     assert curves.groupby("method")["budget"].max().eq(4).all()
-    # Real cross-validated fits: 4 trials for each study method, 1 for the defaults.
-    assert len(evaluated) == 5 * 4 + 1 and all(0.5 <= s <= 1 for s in evaluated)
+    # Real cross-validated fits, each configuration once a dataset: the TransferSampler's pool
+    # phase does not depend on the seed, random search and TPE share their start-up points.
+    assert len(configs) == len({repr(c) for c in configs}) and all(0.5 <= s <= 1 for s in evaluated)
+    assert len(configs) < 6 * 4 * 2 + 1
+    transfer = curves[curves.method == "autometa+transfer"].pivot(index="budget", columns="seed", values="regret")
+    assert transfer[0].equals(transfer[1])
+    # ... which is what re-evaluating would give: the protocol is deterministic.
+    from autometa.datasets import load_dataset
+    from autometa.protocol import Protocol, fold_indices, prepare_rows
+    from autometa.spaces import get_space
+
+    protocol = Protocol(folds=3, max_rows=2000, seed=0)
+    rows = prepare_rows(load_dataset(corpus_path / "iris.tsv.gz"), protocol)
+    again = real(get_space("lightgbm"), dict(configs[0]), rows, protocol, fold_indices(rows, protocol))
+    assert again.score == evaluated[0]
     # Time: measured fit seconds, summed, in units of the run's median trial.
     assert (curves.groupby("method")["time"].max() > 0).all()
-    assert curves[curves.method == "random"].sort_values("budget")["time"].is_monotonic_increasing
+    random = curves[(curves.method == "random") & (curves.seed == 0)]
+    assert random.sort_values("budget")["time"].is_monotonic_increasing
     # The regret is normalized over the run's own scores: the defaults' is its place between them.
     best, worst = max(evaluated), min(evaluated)
     defaults = curves[(curves.method == "defaults") & (curves.budget == 1)]["regret"].iloc[0]
