@@ -254,6 +254,19 @@ def _collect_dataset(plan: Plan, name: str, progress: Callable[[int], None] | No
     return {"dataset": name, "status": "exported", "evaluated": evaluated, **summary}
 
 
+def _holds_result(trial) -> bool:
+    """Whether a finished trial's evaluation counts: COMPLETE, or FAIL with the fit's own error. A
+    trial failed as stale while its fit was still running (a starved heartbeat on a busy machine)
+    can store its result and still end FAIL; it counts as an interruption, and the configuration's
+    retry is what is exported."""
+    from optuna.trial import TrialState
+
+    result = trial.user_attrs.get("result")
+    if result is None:
+        return False
+    return trial.state == TrialState.COMPLETE or (trial.state == TrialState.FAIL and result.get("error") is not None)
+
+
 def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
     """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
     from optuna.trial import TrialState
@@ -264,7 +277,7 @@ def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
         config_id = trial.user_attrs.get("config_id")
         if config_id is None:
             continue
-        if "result" in trial.user_attrs:
+        if _holds_result(trial):
             done.add(config_id)
         elif trial.state in (TrialState.WAITING, TrialState.RUNNING):
             in_flight.add(config_id)
@@ -286,9 +299,9 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
     rows: dict[int, dict[str, Any]] = {}
     duplicates = 0
     for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
-        result = trial.user_attrs.get("result")
-        if result is None or trial.state not in (TrialState.COMPLETE, TrialState.FAIL):
+        if not _holds_result(trial):
             continue
+        result = trial.user_attrs["result"]
         config_id = int(trial.user_attrs["config_id"])
         if config_id in rows:
             duplicates += 1

@@ -61,7 +61,13 @@ def _evaluated_trials(storage_url: str) -> Counter:
     for summary in optuna.get_all_study_summaries(storage):
         study = optuna.load_study(study_name=summary.study_name, storage=storage)
         for trial in study.get_trials(deepcopy=False):
-            if "result" in trial.user_attrs:
+            result = trial.user_attrs.get("result")
+            # A trial killed between storing its result and its COMPLETE ends FAIL with an
+            # error-free result: an interruption (retried), not an evaluation.
+            counted = result is not None and (
+                trial.state == optuna.trial.TrialState.COMPLETE or result.get("error") is not None
+            )
+            if counted:
                 counts[(summary.study_name, trial.user_attrs["config_id"])] += 1
     return counts
 
@@ -289,6 +295,36 @@ def test_a_failing_dataset_is_listed_and_the_run_goes_on(corpus_path, tmp_path, 
     collect(plan, names=["iris"], progress=False)  # fixed: exported, and no longer listed as failed
     info = KnowledgeBase(plan.out).info()["spaces"]["lightgbm"]
     assert info["failed_datasets"] == {} and info["datasets"] == 2
+
+
+def test_a_trial_failed_as_stale_after_its_fit_finished_is_retried(corpus_path, tmp_path):
+    """On a busy machine a trial's heartbeat can go stale while it still fits: another collector
+    fails it, the fit then stores its result, and the trial stays FAIL. That is an interruption:
+    the configuration is evaluated again and the retry's score exported, never a NaN."""
+    import optuna
+
+    from autometa.collect import _open_study
+    from autometa.datasets import load_corpus
+    from autometa.spaces import get_space
+
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=3,
+    )
+    dataset = next(load_corpus(plan.corpus, names=["iris"]))
+    study = _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
+    with pytest.warns(UserWarning, match="Heartbeat"):
+        trial = study.ask()
+    assert trial.user_attrs["config_id"] == 0
+    trial.set_user_attr("result", {"fold_scores": [0.9] * 3, "fit_seconds": 0.1, "log_loss": 0.2, "error": None})
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    collect(plan, names=["iris"], progress=False)
+    table = KnowledgeBase(plan.out).evaluations("lightgbm").set_index("config_id")
+    assert np.isfinite(table["score"]).all() and table["error"].isna().all()
+    assert table.loc[0, "trial_number"] != trial.number
 
 
 def test_pool_left_half_enqueued_by_a_dead_creator_is_completed(corpus_path, tmp_path):
