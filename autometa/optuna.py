@@ -510,3 +510,172 @@ class TransferSampler(ThreadLocked, _WrapsBase):
             if value is not None:
                 return value
         return self._base.sample_independent(study, trial, param_name, param_distribution)
+
+
+def pretrained_kernel(
+    metamodel: Any = "default", *, space: str = "lightgbm", steps: int = 10000, seed: int = 0, device="cpu"
+):
+    """A :class:`autometa.deepkernel.DeepKernel` pretrained on a ``knn_portfolio`` meta-model's
+    pool scores (every dataset it was fitted on is a task). A few seconds on one CPU thread."""
+    from autometa._suggest import load_metamodel
+    from autometa.deepkernel import DeepKernel
+
+    model = load_metamodel(metamodel, space)
+    scores = getattr(model.method_, "pool_scores", None)
+    if scores is None:
+        raise DataError(f"A deep kernel pretrains on pool scores (method 'knn_portfolio'), got {model.method!r}.")
+    units = model.space_.to_unit(model.configs_.loc[[int(c) for c in scores.columns]]).to_numpy(dtype=float)
+    kernel = DeepKernel(units.shape[1], seed=seed, device=device)
+    return kernel.pretrain(units, scores.to_numpy(dtype=float), steps=steps)
+
+
+class DeepKernelSampler(ThreadLocked, _WrapsBase):
+    """The FSBO-style variant: a Gaussian process with a deep kernel pretrained on the knowledge
+    base (:mod:`autometa.deepkernel`), fine-tuned on the study's own trials, proposing by expected
+    improvement.
+
+    The first ``warm_start`` trials are the meta-model's ``knn_portfolio`` picks for the dataset
+    (the metafeature neighbours). After them, every trial fine-tunes a copy of the pretrained
+    kernel on the completed trials (``steps`` Adam steps; values standardized) and proposes the
+    candidate of highest expected improvement. Candidates: the pool configurations not yet tried,
+    and with ``continuous=True`` also ``n_candidates`` uniform points and as many Gaussian
+    perturbations (sd 0.05 on the unit scale) of the three best trials, so it refines around the
+    incumbent without a handover. It never draws a trial at random.
+
+    Parameters
+    ----------
+    dataset, space, metamodel, target, metafeatures, metric : as for :class:`TransferSampler`.
+    kernel : a pretrained :class:`~autometa.deepkernel.DeepKernel` (:func:`pretrained_kernel`);
+        default: pretrained now on the meta-model's pool scores.
+    warm_start : trials taken from the meta-model's picks before the GP proposes.
+    steps : fine-tuning steps per trial.
+    continuous : propose off-pool points too (live studies); ``False`` keeps to the pool.
+    n_candidates : uniform and perturbed candidates each, when `continuous`.
+    base_sampler : draws parameters outside the space (default: TPE with `seed`).
+    seed : seed of the candidates' draws.
+    device : where the kernel runs (``"cpu"``, ``"cuda"``, ``"auto"``).
+    """
+
+    def __init__(
+        self,
+        dataset: Any = None,
+        *,
+        space: str = "lightgbm",
+        metamodel: Any = "default",
+        kernel=None,
+        warm_start: int = 1,
+        steps: int = 50,
+        continuous: bool = True,
+        n_candidates: int = 256,
+        base_sampler=None,
+        target: str | None = None,
+        seed: int | None = None,
+        metafeatures=None,
+        metric: str = "auto",
+        device: str = "cpu",
+    ):
+        from autometa._suggest import load_metamodel
+        from autometa.datasets import load_dataset
+
+        model = load_metamodel(metamodel, space, metric=metric)
+        scores = getattr(model.method_, "pool_scores", None)
+        if scores is None:
+            raise DataError(
+                f"DeepKernelSampler needs a meta-model with pool scores ('knn_portfolio'), got {model.method!r}."
+            )
+        if metafeatures is None:
+            data = load_dataset(dataset, target=target)
+            model.check_task(data.task)
+            metafeatures = model.describe(data)
+        self._space = model.space_
+        ids = [int(c) for c in scores.columns]
+        configs = model.configs_.loc[ids]
+        self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
+        self._units = self._space.to_unit(configs).to_numpy(dtype=float)
+        column_of = {config_id: i for i, config_id in enumerate(ids)}
+        self._start = [column_of[c] for c in model.rank_pool(metafeatures, warm_start)[0] if c in column_of]
+        self._kernel = kernel if kernel is not None else pretrained_kernel(model, space=space, device=device)
+        self._steps, self._continuous, self._n_candidates = int(steps), bool(continuous), int(n_candidates)
+        self._seed = 0 if seed is None else int(seed)
+        self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
+        self._proposals: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _unit(self, params: dict[str, Any]) -> np.ndarray | None:
+        """A trial's configuration on the unit scale (parameters it lacks at 0.5), or None."""
+        own = {k: v for k, v in self._space.canonical(params).items() if isinstance(v, (int, float))}
+        if not own:
+            return None
+        return np.array(
+            [
+                float(p.to_unit(min(p.high, max(p.low, float(own[k]))))) if k in own else 0.5
+                for k, p in self._space.params.items()
+            ]
+        )
+
+    def _proposal(self, study, trial) -> dict[str, Any]:
+        with self._lock:
+            if trial.number in self._proposals:
+                return self._proposals[trial.number]
+            sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
+            seen, x, y = [], [], []
+            for other in study.get_trials(deepcopy=False):
+                if other.number == trial.number:
+                    continue
+                unit = self._unit(other.params) if other.state.is_finished() else None
+                if other.number in self._proposals and not other.state.is_finished():
+                    unit = self._unit(self._proposals[other.number])
+                if unit is None:
+                    continue
+                seen.append(unit)
+                if other.state == optuna.trial.TrialState.COMPLETE:
+                    x.append(unit)
+                    y.append(sign * float(other.value))
+            tried = np.zeros(len(self._units), dtype=bool)
+            for unit in seen:
+                tried |= np.square(self._units - unit).sum(axis=1) < 1e-9
+            start = [c for c in self._start if not tried[c]]
+            if start and len(x) < len(self._start):
+                proposal = dict(self._configs[start[0]])
+            elif len(x) < 2:  # nothing to fit yet: the pool configuration the prior ranks next
+                proposal = dict(self._configs[int(np.flatnonzero(~tried)[0])])
+            else:
+                proposal = self._propose(np.array(x), np.array(y), tried, trial.number)
+            self._proposals[trial.number] = proposal
+            return proposal
+
+    def _propose(self, x: np.ndarray, y: np.ndarray, tried: np.ndarray, number: int) -> dict[str, Any]:
+        from autometa.deepkernel import expected_improvement
+
+        pool = np.flatnonzero(~tried)
+        candidates = [self._units[pool]]
+        if self._continuous:
+            rng = np.random.default_rng([self._seed, number])
+            top = x[np.argsort(-y)[:3]]
+            local = top[rng.integers(len(top), size=self._n_candidates)]
+            local = local + rng.normal(0.0, 0.05, size=local.shape)
+            candidates += [rng.uniform(size=(self._n_candidates, x.shape[1])), np.clip(local, 0.0, 1.0 - 1e-9)]
+        candidates = np.vstack(candidates)
+        tuned = self._kernel.fine_tuned(x, y, steps=self._steps)
+        mean, sd = tuned.predict(x, y, candidates)
+        best = float(np.max((y - y.mean()) / (y.std() + 1e-9)))
+        choice = int(np.argmax(expected_improvement(mean, sd, best)))
+        if choice < len(pool):
+            return dict(self._configs[int(pool[choice])])
+        return {k: p.from_unit(float(candidates[choice, i])) for i, (k, p) in enumerate(self._space.params.items())}
+
+    # -- the sampler protocol ----------------------------------------------------------------
+    def infer_relative_search_space(self, study, trial):
+        return {}
+
+    def sample_relative(self, study, trial, search_space):
+        return {}
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        proposal = self._proposal(study, trial)
+        own = self._space.own_name(param_name)
+        if own is not None and own in proposal:
+            value = _fit_to(param_distribution, proposal[own])
+            if value is not None:
+                return value
+        return self._base.sample_independent(study, trial, param_name, param_distribution)

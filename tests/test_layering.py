@@ -6,7 +6,8 @@
   1. ``autometa.datasets``
   2. ``autometa.spaces``, ``autometa.protocol``, ``autometa.groups``, ``autometa.storage``,
      ``autometa.corpus``
-  3. ``autometa.knowledge``, ``autometa.collect``, ``autometa.encoder``, ``autometa.peers``
+  3. ``autometa.knowledge``, ``autometa.collect``, ``autometa.encoder``, ``autometa.peers``,
+     ``autometa.deepkernel``
   4. ``autometa.metamodel``
   5. ``autometa.optuna``, ``autometa._suggest``, ``autometa._tune``, ``autometa.sklearn``
   6. ``autometa.benchmark``
@@ -30,7 +31,7 @@ LAYERS = [
     ["metafeatures", "autometa.exceptions", "autometa._version"],
     ["autometa.datasets"],
     ["autometa.spaces", "autometa.protocol", "autometa.groups", "autometa.storage", "autometa.corpus"],
-    ["autometa.knowledge", "autometa.collect", "autometa.encoder", "autometa.peers"],
+    ["autometa.knowledge", "autometa.collect", "autometa.encoder", "autometa.peers", "autometa.deepkernel"],
     ["autometa.metamodel"],
     ["autometa.optuna", "autometa._suggest", "autometa._tune", "autometa.sklearn"],
     ["autometa.benchmark"],

@@ -105,6 +105,7 @@ class Fold:
     members: int
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # MetaModel neighbours / guard_quantile
     _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
+    _derived: dict[str, Any] = dataclasses.field(default_factory=dict)  # other fitted things, once a fold
 
     def model(self, method: str, features: str = "handcrafted") -> MetaModel:
         key = (method, features)
@@ -118,6 +119,17 @@ class Fold:
                 self.space.name, method, members=self.members, features=features, **self.settings
             ).fit(self.train, self.space)
         return self._models[key]
+
+    def kernel(self):
+        """A deep kernel pretrained on this fold's knn_portfolio pool scores (once a fold)."""
+        if "deepkernel" not in self._derived:
+            from autometa.optuna import pretrained_kernel
+
+            try:
+                self._derived["deepkernel"] = pretrained_kernel(self.model("knn_portfolio"), space=self.space.name)
+            except DataError as error:  # no torch
+                raise MethodUnavailable(str(error)) from error
+        return self._derived["deepkernel"]
 
 
 class Pool:
@@ -276,6 +288,21 @@ def transfer_method(**settings: Any) -> Callable:
     return TransferMethod(dict(settings))
 
 
+def _deepkernel(fold, held, pool, budget, seed):
+    """The FSBO-style DeepKernelSampler on the pool: its kernel pretrained on the fold's datasets."""
+    from autometa.optuna import DeepKernelSampler
+
+    sampler = DeepKernelSampler(
+        space=fold.space.name,
+        metamodel=fold.model("knn_portfolio"),
+        kernel=fold.kernel(),
+        metafeatures=held.metafeatures,
+        continuous=False,
+        seed=_dataset_seed(seed, held.dataset),
+    )
+    return _sequential(held, pool, budget, sampler, [])
+
+
 def _rgpe(fold, held, pool, budget, seed):
     """RGPE (Feurer et al., 2018), written from the paper: :mod:`autometa.benchmark._rgpe`."""
     from autometa.benchmark._rgpe import RGPESampler
@@ -314,6 +341,7 @@ METHODS: dict[str, Callable] = {
     # per expected second: what `autometa tune --sampler transfer --timeout` uses
     "autometa+transfer+cost": transfer_method(cost_exponent=1.0),
     "rgpe": _rgpe,
+    "autometa+deepkernel": _deepkernel,  # FSBO-style: a deep-kernel GP pretrained on the fold
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)

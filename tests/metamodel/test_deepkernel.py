@@ -1,0 +1,88 @@
+"""The FSBO-style deep-kernel GP and its Optuna sampler."""
+
+import numpy as np
+import optuna
+import pytest
+
+pytest.importorskip("torch")
+
+
+def _tasks(rng, n_tasks, n_configs, dim=3):
+    """Tasks that share their structure: a smooth peak whose place varies a little per task."""
+    units = rng.uniform(size=(n_configs, dim))
+    centres = 0.3 + 0.1 * rng.normal(size=(n_tasks, 1, dim))
+    scores = -np.square(units[None] - centres).sum(axis=2)
+    return units, scores
+
+
+def test_pretraining_makes_a_few_observations_rank_a_new_task():
+    """After pretraining on related tasks, 5 observations of a new one rank its other
+    configurations better than the same GP untrained (both fine-tuned the same way)."""
+    from scipy.stats import spearmanr
+
+    from autometa.deepkernel import DeepKernel
+
+    rng = np.random.default_rng(0)
+    units, scores = _tasks(rng, 40, 60)
+    trained = DeepKernel(3, seed=0).pretrain(units, scores[:30], steps=600, batch=32, lr=3e-3)
+    fresh = DeepKernel(3, seed=0)
+    gains = []
+    for task in range(30, 40):
+        seen = rng.choice(60, size=5, replace=False)
+        rest = np.setdiff1d(np.arange(60), seen)
+        rho = []
+        for kernel in (trained, fresh):
+            mean, sd = kernel.fine_tuned(units[seen], scores[task, seen], steps=20).predict(
+                units[seen], scores[task, seen], units[rest]
+            )
+            assert np.all(sd > 0) and np.all(np.isfinite(mean))
+            rho.append(spearmanr(mean, scores[task, rest]).correlation)
+        gains.append(rho[0] - rho[1])
+    assert np.mean(gains) > 0.1, gains
+
+
+def test_pretrain_says_what_shapes_it_expects():
+    from autometa.deepkernel import DeepKernel
+    from autometa.exceptions import DataError
+
+    with pytest.raises(DataError, match=r"units of shape \(configurations, 3\)"):
+        DeepKernel(3).pretrain(np.zeros((10, 2)), np.zeros((4, 10)))
+
+
+def test_deep_kernel_sampler_starts_from_the_neighbours_and_never_repeats(metadata):
+    """Its first trial is the knn_portfolio's first pick; then the fine-tuned GP proposes pool
+    configurations never tried (discrete), or points off the pool (continuous); same seed, same
+    trials; parameters outside the space come from the base sampler."""
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import DeepKernelSampler, pretrained_kernel
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    held = data.datasets[0]
+    values = data.metafeatures.loc[held]
+    kernel = pretrained_kernel(model, steps=200)
+    scores = data.scores.loc[held]
+    pool = model.configs_.loc[scores.index]
+    distributions = model.space_.distributions()
+
+    def run(continuous: bool) -> list[dict]:
+        sampler = DeepKernelSampler(
+            metamodel=model, metafeatures=values, kernel=kernel, continuous=continuous, seed=3, steps=10
+        )
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        for _ in range(6):
+            trial = study.ask({**distributions, "extra": optuna.distributions.FloatDistribution(0, 1)})
+            match = np.isclose(pool.to_numpy(dtype=float), [float(trial.params[k]) for k in pool.columns]).all(axis=1)
+            study.tell(trial, float(scores[pool.index[match][0]]) if match.any() else float(scores.median()))
+        return [t.params for t in study.trials]
+
+    discrete = run(False)
+    first = model.configs_.loc[model.rank_pool(values, 1)[0][0]]
+    assert all(np.isclose(float(discrete[0][k]), float(first[k])) for k in pool.columns)
+    keys = [tuple(round(float(p[k]), 9) for k in pool.columns) for p in discrete]
+    on_pool = {tuple(round(float(v), 9) for v in row) for row in pool.to_numpy(dtype=float)}
+    assert len(set(keys)) == 6 and set(keys) <= on_pool
+    assert all(0 <= p["extra"] <= 1 for p in discrete)
+    assert run(False) == discrete
+    continuous = run(True)
+    assert any(tuple(round(float(p[k]), 9) for k in pool.columns) not in on_pool for p in continuous[1:])
