@@ -44,6 +44,7 @@ LIVE_METHODS = (
     "autometa+tpe",
     "autometa+metasampler",
     "autometa+transfer",
+    "autometa+deepkernel",
     "rgpe",
     "autometa-d2v",
     "autometa-both",
@@ -171,7 +172,7 @@ def run_live(
         excluded = _excluded_groups(dataset, kb.manifest(space), metadata.groups)
         train = metadata.subset([d for d in metadata.datasets if metadata.groups.loc[d] not in excluded])
 
-        models: dict[Any, MetaModel] = {}
+        models: dict[Any, Any] = {}  # meta-models (and the pretrained deep kernel), once a dataset
 
         def model(method: str) -> MetaModel:
             if method not in models:
@@ -275,6 +276,22 @@ def run_live(
                             seed=seed,
                             space=space,
                             **variants.get(method, {}),
+                        )
+                        scores = study_scores(sampler, [], budget)
+                    elif method == "autometa+deepkernel":
+                        from autometa.optuna import DeepKernelSampler, pretrained_kernel
+
+                        if "deepkernel" not in models:  # pretrained once a dataset, without its groups
+                            try:
+                                models["deepkernel"] = pretrained_kernel(model("knn_portfolio"), space=space)
+                            except DataError as error:  # no torch
+                                raise MethodUnavailable(str(error)) from error
+                        sampler = DeepKernelSampler(
+                            metamodel=model("knn_portfolio"),
+                            metafeatures=values,
+                            kernel=models["deepkernel"],
+                            seed=seed,
+                            space=space,
                         )
                         scores = study_scores(sampler, [], budget)
                     elif method == "rgpe":

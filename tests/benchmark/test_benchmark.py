@@ -161,6 +161,7 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
 
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
     methods = ["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe", "transfer pool<=2"]
+    methods += ["autometa+deepkernel"]
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
         methods=methods,
