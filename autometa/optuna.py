@@ -389,23 +389,26 @@ class TransferSampler(ThreadLocked, _WrapsBase):
 
     # -- what the study has seen -------------------------------------------------------------
     def _observed(self, study) -> tuple[list[int], np.ndarray, int]:
-        """(pool column of each completed trial, its value with higher = better, how many finished
-        trials evaluated a pool configuration exactly)."""
+        """(pool column of each completed trial, its value with higher = better, how many distinct
+        pool configurations finished trials evaluated exactly). Distinct: a configuration met twice
+        (a proposal recorded apart from its evaluation, as the discrete benchmark does) is one
+        pool trial."""
         sign = 1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else -1.0
         if study.study_name != self._study_name:  # a trial number names a trial within one study
             self._columns, self._study_name = {}, study.study_name
         trials = study.get_trials(deepcopy=False)
         self._map([t for t in trials if t.state.is_finished() and t.number not in self._columns])
-        columns, values, on_pool = [], [], 0
+        columns, values, exactly = [], [], set()
         for trial in trials:
             if trial.number not in self._columns:
                 continue
             column, exact = self._columns[trial.number]
-            on_pool += exact
+            if exact:
+                exactly.add(column)
             if trial.state == optuna.trial.TrialState.COMPLETE:
                 columns.append(column)
                 values.append(sign * float(trial.value))
-        return columns, np.asarray(values, dtype=float), on_pool
+        return columns, np.asarray(values, dtype=float), len(exactly)
 
     def _map(self, trials) -> None:
         """Remember the nearest pool configuration (unit scale, over the parameters a trial has) of

@@ -33,6 +33,10 @@ VARIANTS = {
     "handover=0 pool<=50": {"handover": 0.0, "max_pool_trials": 50},
     "handover=1e-3 pool<=50": {"handover": 1e-3, "max_pool_trials": 50},
     "handover=0 pool<=50 min_gap=0.05": {"handover": 0.0, "max_pool_trials": 50, "min_gap": 0.05},
+    # after the pool phase, the deep-kernel GP (FSBO-style) instead of TPE
+    "pool<=10 then deepkernel": {"max_pool_trials": 10, "refine": "deepkernel"},
+    "pool<=20 then deepkernel": {"max_pool_trials": 20, "refine": "deepkernel"},
+    "pool<=30 then deepkernel": {"max_pool_trials": 30, "refine": "deepkernel"},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 

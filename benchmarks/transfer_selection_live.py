@@ -31,6 +31,8 @@ VARIANTS = {
     "transfer pool<=15": {"max_pool_trials": 15},
     "transfer pool<=20": {"max_pool_trials": 20},
     "transfer pool<=30": {"max_pool_trials": 30},
+    "transfer pool<=10 then deepkernel": {"max_pool_trials": 10, "refine": "deepkernel"},
+    "transfer pool<=20 then deepkernel": {"max_pool_trials": 20, "refine": "deepkernel"},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 

@@ -263,21 +263,34 @@ def _autometa_metasampler_on(features: str) -> Callable:
 @dataclasses.dataclass(frozen=True)
 class TransferMethod:
     """The ``autometa+transfer`` method with the given :class:`~autometa.optuna.TransferSampler`
-    settings: the sampler runs from the first trial, on the fold's knn_portfolio meta-model. A
+    settings (and ``refine="deepkernel"``: the :class:`~autometa.optuna.DeepKernelSampler`, with the
+    fold's pretrained kernel, refines after the pool phase instead of TPE): the sampler runs from
+    the first trial, on the fold's knn_portfolio meta-model. A
     plain object (not a closure), so that a variant registered in :data:`METHODS` reaches the
     benchmark's worker processes."""
 
     settings: dict = dataclasses.field(default_factory=dict)
 
     def __call__(self, fold, held, pool, budget, seed):
-        from autometa.optuna import TransferSampler
+        from autometa.optuna import DeepKernelSampler, TransferSampler
 
+        settings = dict(self.settings)
+        seed = _dataset_seed(seed, held.dataset)
+        if settings.pop("refine", "tpe") == "deepkernel":  # after the pool phase: the deep-kernel GP
+            settings["base_sampler"] = DeepKernelSampler(
+                space=fold.space.name,
+                metamodel=fold.model("knn_portfolio"),
+                kernel=fold.kernel(),
+                metafeatures=held.metafeatures,
+                continuous=False,
+                seed=seed,
+            )
         sampler = TransferSampler(
             space=fold.space.name,
             metamodel=fold.model("knn_portfolio"),
             metafeatures=held.metafeatures,
-            seed=_dataset_seed(seed, held.dataset),
-            **self.settings,
+            seed=seed,
+            **settings,
         )
         return _sequential(held, pool, budget, sampler, [])
 

@@ -203,6 +203,23 @@ def run_live(
                 ).fit(seen, search_space)
             return models[("d2v", features)], pd.concat([values, embedding[0]])
 
+        def deep_kernel_sampler(seed: int):
+            """The DeepKernelSampler, its kernel pretrained once a dataset without its groups."""
+            from autometa.optuna import DeepKernelSampler, pretrained_kernel
+
+            if "deepkernel" not in models:
+                try:
+                    models["deepkernel"] = pretrained_kernel(model("knn_portfolio"), space=space)
+                except DataError as error:  # no torch
+                    raise MethodUnavailable(str(error)) from error
+            return DeepKernelSampler(
+                metamodel=model("knn_portfolio"),
+                metafeatures=values,
+                kernel=models["deepkernel"],
+                seed=seed,
+                space=space,
+            )
+
         rows = prepare_rows(dataset, protocol)
         split = fold_indices(rows, protocol)
         evaluated: dict[tuple, Any] = {}  # a configuration -> its result, once per dataset
@@ -270,30 +287,19 @@ def run_live(
                         sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
                         scores = study_scores(sampler, start, budget)
                     elif method == "autometa+transfer" or method in variants:
+                        transfer = dict(variants.get(method, {}))
+                        if transfer.pop("refine", "tpe") == "deepkernel":  # after the pool phase
+                            transfer["base_sampler"] = deep_kernel_sampler(seed)
                         sampler = TransferSampler(
                             metamodel=model("knn_portfolio"),
                             metafeatures=values,
                             seed=seed,
                             space=space,
-                            **variants.get(method, {}),
+                            **transfer,
                         )
                         scores = study_scores(sampler, [], budget)
                     elif method == "autometa+deepkernel":
-                        from autometa.optuna import DeepKernelSampler, pretrained_kernel
-
-                        if "deepkernel" not in models:  # pretrained once a dataset, without its groups
-                            try:
-                                models["deepkernel"] = pretrained_kernel(model("knn_portfolio"), space=space)
-                            except DataError as error:  # no torch
-                                raise MethodUnavailable(str(error)) from error
-                        sampler = DeepKernelSampler(
-                            metamodel=model("knn_portfolio"),
-                            metafeatures=values,
-                            kernel=models["deepkernel"],
-                            seed=seed,
-                            space=space,
-                        )
-                        scores = study_scores(sampler, [], budget)
+                        scores = study_scores(deep_kernel_sampler(seed), [], budget)
                     elif method == "rgpe":
                         from autometa.benchmark._rgpe import RGPESampler
 

@@ -394,3 +394,22 @@ def test_live_mode_in_parallel_gives_each_dataset_its_own_runs(metadata, corpus_
         serial.sort_values(key, ignore_index=True)[[*key, "regret"]],
         parallel.sort_values(key, ignore_index=True)[[*key, "regret"]],
     )
+
+
+def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch):
+    """The FSBO-style sampler alone and as the TransferSampler's refinement after its pool phase:
+    a full curve on every dataset, the same first trials as the plain TransferSampler up to the
+    handover, every trial a distinct pool configuration."""
+    pytest.importorskip("torch")
+    from autometa.benchmark import METHODS, transfer_method
+
+    data, params, _ = metadata
+    monkeypatch.setitem(METHODS, "transfer pool<=2", transfer_method(max_pool_trials=2))
+    monkeypatch.setitem(METHODS, "pool<=2 then deepkernel", transfer_method(max_pool_trials=2, refine="deepkernel"))
+    methods = ["autometa+deepkernel", "transfer pool<=2", "pool<=2 then deepkernel"]
+    curves, errors = run_discrete(data, params, methods=methods, budget=5, seeds=1, folds=2)
+    assert errors.empty and len(curves) == len(data.datasets) * 5 * 3
+    regret = curves.pivot_table(index=["dataset", "budget"], columns="method", values="regret")
+    early = regret.xs(2, level="budget")
+    assert (early["transfer pool<=2"] == early["pool<=2 then deepkernel"]).all()
+    assert (curves.groupby(["dataset", "method"])["regret"].apply(lambda r: r.is_monotonic_decreasing)).all()
