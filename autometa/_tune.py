@@ -39,7 +39,7 @@ def tune(
     :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
     which makes the same first suggestions itself, keeps re-weighting the known datasets by the
-    scores it sees, and hands over to TPE after 30 pool trials; with a `timeout` it ranks by
+    scores it sees, and hands over to TPE after 10 pool trials; with a `timeout` it ranks by
     expected improvement per expected second of fitting). ``"auto"``: "meta" when warm-starting a
     space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
     The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is

@@ -673,7 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
         "TransferSampler (starts from the suggestions and learns from the scores it sees which known "
-        "datasets this one resembles; TPE after 30 pool trials; per expected second with --timeout); "
+        "datasets this one resembles; TPE after 10 pool trials; per expected second with --timeout); "
         "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on, else tpe",
     )
     tun.add_argument(
