@@ -297,12 +297,8 @@ def test_a_failing_dataset_is_listed_and_the_run_goes_on(corpus_path, tmp_path, 
     assert info["failed_datasets"] == {} and info["datasets"] == 2
 
 
-def test_a_trial_failed_as_stale_after_its_fit_finished_is_retried(corpus_path, tmp_path):
-    """On a busy machine a trial's heartbeat can go stale while it still fits: another collector
-    fails it, the fit then stores its result, and the trial stays FAIL. That is an interruption:
-    the configuration is evaluated again and the retry's score exported, never a NaN."""
-    import optuna
-
+def _iris_study(corpus_path, tmp_path):
+    """(plan, the opened iris study) of a 3-configuration collection in a fresh sqlite storage."""
     from autometa.collect import _open_study
     from autometa.datasets import load_corpus
     from autometa.spaces import get_space
@@ -315,7 +311,16 @@ def test_a_trial_failed_as_stale_after_its_fit_finished_is_retried(corpus_path, 
         n_configs=3,
     )
     dataset = next(load_corpus(plan.corpus, names=["iris"]))
-    study = _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
+    return plan, _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
+
+
+def test_a_trial_failed_as_stale_after_its_fit_finished_is_retried(corpus_path, tmp_path):
+    """On a busy machine a trial's heartbeat can go stale while it still fits: another collector
+    fails it, the fit then stores its result, and the trial stays FAIL. That is an interruption:
+    the configuration is evaluated again and the retry's score exported, never a NaN."""
+    import optuna
+
+    plan, study = _iris_study(corpus_path, tmp_path)
     with pytest.warns(UserWarning, match="Heartbeat"):
         trial = study.ask()
     assert trial.user_attrs["config_id"] == 0
@@ -363,21 +368,10 @@ def test_running_trial_that_never_sent_a_heartbeat_is_retried(corpus_path, tmp_p
     import optuna
 
     import autometa.collect as collect_module
-    from autometa.collect import _open_study
-    from autometa.datasets import load_corpus
-    from autometa.spaces import get_space
 
     monkeypatch.setattr(collect_module, "GRACE_SECONDS", 1)
     monkeypatch.setattr(collect_module, "HEARTBEAT_SECONDS", 1)
-    plan = Plan(
-        corpus=str(corpus_path),
-        space="lightgbm",
-        storage=f"sqlite:///{tmp_path / 's.db'}",
-        out=str(tmp_path / "kb"),
-        n_configs=3,
-    )
-    dataset = next(load_corpus(plan.corpus, names=["iris"]))
-    study = _open_study(open_storage(plan.storage), plan, dataset, get_space("lightgbm").pool(plan.n_configs))
+    plan, study = _iris_study(corpus_path, tmp_path)
     with pytest.warns(UserWarning, match="Heartbeat"):
         orphan = study.ask()  # RUNNING, and no heartbeat is ever sent for it
     assert orphan.user_attrs["config_id"] == 0
