@@ -40,11 +40,10 @@ def tune(
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
     which makes the same first suggestions itself, keeps re-weighting the known datasets by the
     scores it sees, and hands over to TPE after 10 pool trials; with a `timeout` it ranks by
-    expected improvement per expected second of fitting). ``"auto"``, the default: "transfer"
-    when warm-starting with a meta-model that has pool scores for the task (every shipped one,
-    for the tasks it was fitted on), "meta" with a `sampler_metamodel` of your own, else "tpe".
-    The TransferSampler with 10 pool trials was ahead of warm start + TPE at every budget on the
-    live selection datasets (README, ``transfer_selection_live_lightgbm.md``).
+    expected improvement per expected second of fitting). ``"auto"``: "meta" when warm-starting a
+    space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
+    The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is
+    not the default.
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
@@ -242,19 +241,6 @@ def _requeue_interrupted(study) -> None:
             study.enqueue_trial(dict(params), user_attrs={**attrs, "requeued_from": trial.number})
 
 
-def _has_pool_scores(metamodel: Any, space: str, metric: str, task: str) -> bool:
-    """Whether the suggestions' meta-model carries pool scores for this task (the TransferSampler's
-    evidence): the shipped knn_portfolio does, for the tasks it was fitted on."""
-    from autometa._suggest import load_metamodel
-
-    try:
-        model = load_metamodel(metamodel, space, metric=metric)
-        model.check_task(task)
-    except DataError:
-        return False
-    return getattr(model.method_, "pool_scores", None) is not None
-
-
 def _sampler_factory(
     sampler: str,
     metamodel: Any,
@@ -270,14 +256,15 @@ def _sampler_factory(
     import optuna
 
     from autometa._suggest import load_metamodel
+    from autometa.metamodel import shipped_metamodel_path
+    from autometa.protocol import resolve_metric
 
     if sampler == "auto":
-        if not warm_start:
-            sampler = "tpe"
-        elif metamodel not in (None, "default"):  # a surrogate of the user's own: it screens
-            sampler = "meta"
-        else:
-            sampler = "transfer" if _has_pool_scores(suggest_metamodel, space, metric, dataset.task) else "tpe"
+        shipped = (
+            metamodel not in (None, "default")
+            or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
+        )
+        sampler = "meta" if warm_start and shipped else "tpe"
     if sampler == "tpe":
 
         def make(seed: int):

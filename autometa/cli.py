@@ -674,8 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
         "TransferSampler (starts from the suggestions and learns from the scores it sees which known "
         "datasets this one resembles; TPE after 10 pool trials; per expected second with --timeout); "
-        "auto (default): transfer where the suggestions' meta-model has pool scores for the task and the warm "
-        "start is on (every shipped space), meta with a --sampler-metamodel of your own, else tpe",
+        "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on, else tpe",
     )
     tun.add_argument(
         "--sampler-metamodel", help="surrogate meta-model folder for --sampler meta (default: the shipped one)"

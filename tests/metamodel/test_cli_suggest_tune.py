@@ -103,10 +103,9 @@ def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys):
     from autometa.datasets import load_dataset
 
     dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
-    # The shipped knn_portfolio meta-models carry pool scores: the TransferSampler.
-    assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "transfer"
+    assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "meta"  # shipped surrogate
     assert _sampler_factory("auto", "default", False, "lightgbm", dataset).name == "tpe"
-    assert _sampler_factory("auto", "default", True, "hist_gradient_boosting", dataset).name == "transfer"
+    assert _sampler_factory("auto", "default", True, "hist_gradient_boosting", dataset).name == "tpe"
     # With a timeout, tune asks the TransferSampler for expected improvement per expected second.
     per_second = _sampler_factory("transfer", "default", True, "lightgbm", dataset, cost_exponent=1.0)(0)
     assert per_second.expected_cost().shape == (257,)

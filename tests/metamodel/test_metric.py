@@ -68,8 +68,7 @@ def test_tune_minimizes_log_loss_in_its_own_study(corpus_path, tmp_path):
     url = f"sqlite:///{tmp_path / 'tune.db'}"
     data = corpus_path / "diabetes.tsv.gz"
     result = autometa.tune(data, trials=4, storage=url, max_rows=300, metric="log_loss", progress=False)
-    # The shipped log-loss knn_portfolio has pool scores: the TransferSampler, minimizing.
-    assert result["metric"] == "log_loss" and result["sampler"] == "transfer"
+    assert result["metric"] == "log_loss" and result["sampler"] == "tpe"  # no log-loss surrogate ships
     names = optuna.get_all_study_names(url)
     assert names == ["autometa-tune-lightgbm-diabetes-log_loss"]
     study = optuna.load_study(study_name=names[0], storage=url)
