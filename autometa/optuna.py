@@ -50,6 +50,20 @@ def _fit_to(distribution: Any, value: Any) -> Any:
     return float(clipped)
 
 
+def unit_point(space, params: dict[str, Any]) -> np.ndarray | None:
+    """A trial's parameters (the space's names or aliases) on the space's unit scale, clipped to its
+    ranges; NaN for the space's parameters the trial lacks; None when it has none of them."""
+    own = {k: v for k, v in space.canonical(params).items() if isinstance(v, (int, float))}
+    if not own:
+        return None
+    return np.array(
+        [
+            float(p.to_unit(min(p.high, max(p.low, float(own[k]))))) if k in own else np.nan
+            for k, p in space.params.items()
+        ]
+    )
+
+
 def map_params(params: dict[str, Any], distributions: dict[str, Any], space: Any = "lightgbm") -> dict[str, Any]:
     """The suggestion's parameters (in `space`'s names) expressed in the study's names and ranges;
     parameters the study does not have are dropped."""
@@ -417,24 +431,11 @@ class TransferSampler(ThreadLocked, _WrapsBase):
     def _map(self, trials) -> None:
         """Remember the nearest pool configuration (unit scale, over the parameters a trial has) of
         each finished trial whose parameters map onto the space (a trial's parameters never change)."""
-        names = list(self._space.params)
         for trial in trials:
-            own = {k: v for k, v in self._space.canonical(trial.params).items() if isinstance(v, (int, float))}
-            if not own:
+            point = unit_point(self._space, trial.params)
+            if point is None:
                 continue
-            use = [i for i, k in enumerate(names) if k in own]
-            point = np.array(
-                [
-                    float(
-                        self._space.params[k].to_unit(
-                            min(self._space.params[k].high, max(self._space.params[k].low, own[k]))
-                        )
-                    )
-                    if k in own
-                    else 0.0
-                    for k in names
-                ]
-            )
+            use = ~np.isnan(point)
             distance = np.square(self._units[:, use] - point[use]).sum(axis=1)
             column = int(np.argmin(distance))
             self._columns[trial.number] = (column, bool(distance[column] < 1e-9))
@@ -610,15 +611,8 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
 
     def _unit(self, params: dict[str, Any]) -> np.ndarray | None:
         """A trial's configuration on the unit scale (parameters it lacks at 0.5), or None."""
-        own = {k: v for k, v in self._space.canonical(params).items() if isinstance(v, (int, float))}
-        if not own:
-            return None
-        return np.array(
-            [
-                float(p.to_unit(min(p.high, max(p.low, float(own[k]))))) if k in own else 0.5
-                for k, p in self._space.params.items()
-            ]
-        )
+        point = unit_point(self._space, params)
+        return None if point is None else np.where(np.isnan(point), 0.5, point)
 
     def _proposal(self, study, trial) -> dict[str, Any]:
         with self._lock:
