@@ -94,14 +94,15 @@ def _cmd_corpus_groups(args: argparse.Namespace) -> int:
 
 def _cmd_kb_peers(args: argparse.Namespace) -> int:
     from autometa.knowledge import default_location
-    from autometa.peers import evaluate_peers
+    from autometa.peers import evaluate_peers, peers_for
+    from autometa.spaces import get_space
 
     location = args.location or default_location()
     table = evaluate_peers(
         location,
         _corpus_path(args.corpus),
         args.space,
-        peers=args.peers,
+        peers=args.peers or peers_for(get_space(args.space)),
         names=args.names,
         autogluon=args.autogluon,
         progress=not args.quiet,
@@ -839,9 +840,9 @@ def build_parser() -> argparse.ArgumentParser:
     peers.add_argument(
         "--peers",
         nargs="+",
-        choices=["flaml", "autogluon"],
-        default=["flaml", "autogluon"],
-        help="which peers (default: %(default)s)",
+        choices=["defaults", "flaml", "autogluon"],
+        help="which peers (default: every peer of the space: flaml and autogluon for lightgbm, "
+        "flaml for xgboost, defaults and flaml for random_forest)",
     )
     peers.add_argument(
         "--autogluon", help="AutoGluon's portfolio JSON (../shared/peers/autogluon_zeroshot_2023_gbm.json)"

@@ -7,12 +7,17 @@ rank) with the parameters (JSON), score, log-loss, fit time and error. Meta-mode
 from it; the benchmark scores peers from it and measures regret against the best of pool and
 peers.
 
-Peers (LightGBM):
+Peers (:func:`peers_for` says which apply to a space):
 
+- ``defaults``: the learner's own defaults for the dataset's task
+  (:meth:`~autometa.spaces.SearchSpace.library_defaults`), for spaces where they differ by task
+  or are no point of the space (a random forest classifier's ``max_features="sqrt"``); elsewhere
+  the pool's first configuration is the defaults.
 - ``flaml``: ``flaml.default``'s zero-shot configuration
-  (``preprocess_and_suggest_hyperparams(task, X, y, "lgbm")``), chosen on the capped rows it is
-  scored on, with every parameter it returns (``max_bin`` included).
-- ``autogluon``: AutoGluon's zero-shot LightGBM portfolio (16 configurations,
+  (``preprocess_and_suggest_hyperparams(task, X, y, estimator)``, with FLAML's estimator of the
+  space: ``lgbm``, ``xgb_limitdepth``, ``rf``), chosen on the capped rows it is scored on, with
+  every parameter it returns (``max_bin``, its seed included).
+- ``autogluon`` (LightGBM): AutoGluon's zero-shot LightGBM portfolio (16 configurations,
   ``../shared/peers/autogluon_zeroshot_2023_gbm.json``), in the file's order, with AutoGluon's
   own settings: learning rate 0.05 where unset, up to 10,000 boosting rounds, early stopping on an
   inner validation split of each training fold (20%, stratified for classification, AutoGluon's
@@ -33,21 +38,42 @@ import pandas as pd
 
 from autometa.exceptions import DataError, missing_dependency
 
-PEERS = ("flaml", "autogluon")
+PEERS = ("defaults", "flaml", "autogluon")
+# FLAML's zero-shot estimator for each space: xgb_limitdepth is FLAML's depth-limited XGBoost,
+# the shape of autometa's xgboost space.
+FLAML_ESTIMATORS = {"lightgbm": "lgbm", "xgboost": "xgb_limitdepth", "random_forest": "rf"}
 AUTOGLUON_LEARNING_RATE = 0.05
 AUTOGLUON_ROUNDS = 10_000
 AUTOGLUON_HOLDOUT = 0.2
 _AUTOGLUON_ONLY = ("name_suffix", "priority")
 
 
-def flaml_configuration(rows) -> dict[str, Any]:
-    """FLAML's zero-shot LightGBM hyperparameters for these rows (a :class:`~autometa.Dataset`)."""
+def peers_for(space) -> tuple[str, ...]:
+    """The peers that have configurations for `space` (a :class:`~autometa.spaces.SearchSpace`)."""
+    return tuple(
+        peer
+        for peer, applies in (
+            ("defaults", bool(space.task_defaults)),
+            ("flaml", space.name in FLAML_ESTIMATORS),
+            ("autogluon", space.name == "lightgbm"),
+        )
+        if applies
+    )
+
+
+def flaml_configuration(rows, space: str = "lightgbm") -> dict[str, Any]:
+    """FLAML's zero-shot hyperparameters for these rows (a :class:`~autometa.Dataset`), for
+    FLAML's estimator of `space`."""
+    if space not in FLAML_ESTIMATORS:
+        raise DataError(
+            f"FLAML has no zero-shot configuration for space {space!r}; it has for {sorted(FLAML_ESTIMATORS)}."
+        )
     try:
         from flaml.default import preprocess_and_suggest_hyperparams
     except ImportError as error:
         raise missing_dependency("flaml (with xgboost)", "peers", "the FLAML peer") from error
     task = "regression" if rows.task == "regression" else "classification"
-    params = preprocess_and_suggest_hyperparams(task, rows.X, rows.y, "lgbm")[0]
+    params = preprocess_and_suggest_hyperparams(task, rows.X, rows.y, FLAML_ESTIMATORS[space])[0]
     return {k: v for k, v in dict(params).items() if k not in ("verbose", "verbosity", "n_jobs")}
 
 
@@ -99,27 +125,33 @@ def evaluate_peers(
     corpus: str | Path,
     space: str = "lightgbm",
     *,
-    peers: Iterable[str] = PEERS,
+    peers: Iterable[str] | None = None,
     names: Iterable[str] | None = None,
     autogluon: str | Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Evaluate `peers` on every dataset of the knowledge base at `location` for `space` (or
-    `names`), with the knowledge base's own protocol; resumable: a (dataset, peer) already in
-    ``peers.parquet`` is skipped, and the file is rewritten after every dataset."""
+    """Evaluate `peers` (default: every peer of the space, :func:`peers_for`) on every dataset of
+    the knowledge base at `location` for `space` (or `names`), with the knowledge base's own
+    protocol; resumable: a (dataset, peer) already in ``peers.parquet`` is skipped, and the file is
+    rewritten after every dataset."""
     from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
     from autometa.datasets import load_corpus
     from autometa.knowledge import PEERS_FILE, KnowledgeBase, write_table
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
+    from autometa.spaces import get_space
 
-    peers = list(peers)
+    peers = list(peers_for(get_space(space)) if peers is None else peers)
     unknown = sorted(set(peers) - set(PEERS))
     if unknown:
         raise DataError(f"Unknown peers {unknown}; expected some of {list(PEERS)}.")
-    if space != "lightgbm":
-        raise DataError(f"The peers {list(PEERS)} have zero-shot configurations for LightGBM only, not {space!r}.")
+    applicable = peers_for(get_space(space))
+    if set(peers) - set(applicable):
+        raise DataError(
+            f"The peers {sorted(set(peers) - set(applicable))} have no configuration for space {space!r}; "
+            f"its peers are {list(applicable)} (choose them with --peers)."
+        )
     if "autogluon" in peers and autogluon is None:
         raise DataError("The AutoGluon peer needs its portfolio: pass autogluon= (--autogluon FILE).")
     portfolio = autogluon_configurations(autogluon) if "autogluon" in peers else []
@@ -152,10 +184,12 @@ def evaluate_peers(
             for peer in peers:
                 if (dataset.name, peer) in finished:
                     continue
-                if peer == "flaml":
+                if peer == "defaults":
+                    configs, fit = [search_space.library_defaults(rows.task)], None
+                elif peer == "flaml":
                     start = time.perf_counter()
                     try:
-                        configs, fit = [flaml_configuration(rows)], None
+                        configs, fit = [flaml_configuration(rows, space)], None
                     except Exception as error:  # a peer's failure is a result to report, not a crash
                         new.append(
                             _row(

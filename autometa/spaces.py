@@ -86,11 +86,16 @@ class SearchSpace:
     params : name -> :class:`Param`, in the learner's own keyword names.
     defaults : the learner's defaults as a configuration of this space.
     fixed : constant keyword arguments (threads, verbosity); the seed is added per fit.
-    build : ``build(task, params, random_state) -> estimator`` (scikit-learn API).
+    build : ``build(task, params, random_state) -> estimator`` (scikit-learn API); a seed in
+        `params` (a peer's own) takes the place of `random_state`.
     tasks : the task kinds it supports.
     aliases : own name -> other names the same hyperparameter goes by in user studies
         (LightGBM's ``eta``, ``num_leaves``' ``num_leaf``...). Each space owns its names: the
         names of another learner are not aliases, even where they mean something similar.
+    task_defaults : task -> the learner's own defaults where they differ by task or are no point
+        of the space (a random forest classifier's ``max_features="sqrt"``). They override
+        `defaults` in :meth:`library_defaults`, which the ``defaults`` peer evaluates exactly;
+        the pool's first configuration stays `defaults`, the same on every dataset.
     """
 
     name: str
@@ -101,6 +106,11 @@ class SearchSpace:
     tasks: tuple[str, ...] = TASKS
     description: str = ""
     aliases: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    task_defaults: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    def library_defaults(self, task: str) -> dict[str, Any]:
+        """The learner's own defaults for `task`, as keyword arguments of the estimator."""
+        return {**self.defaults, **self.task_defaults.get(task, {})}
 
     def own_name(self, name: str) -> str | None:
         """The space's name of a study parameter (itself, or the name it is an alias of), or None."""
@@ -204,6 +214,7 @@ class SearchSpace:
                 "params": {k: dataclasses.asdict(v) for k, v in self.params.items()},
                 "defaults": self.defaults,
                 "fixed": self.fixed,
+                **({"task_defaults": self.task_defaults} if self.task_defaults else {}),
             },
             sort_keys=True,
         )
@@ -214,14 +225,14 @@ def _build_lightgbm(task: str, params: dict, random_state: int):
     import lightgbm
 
     learner = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
-    return learner(random_state=random_state, **params)
+    return learner(**{"random_state": random_state, **params})
 
 
 def _build_hist_gradient_boosting(task: str, params: dict, random_state: int):
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     learner = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
-    return learner(random_state=random_state, **params)
+    return learner(**{"random_state": random_state, **params})
 
 
 def _build_xgboost(task: str, params: dict, random_state: int):
@@ -239,7 +250,37 @@ def _build_xgboost(task: str, params: dict, random_state: int):
     learner = xgboost.XGBRegressor if task == "regression" else xgboost.XGBClassifier
     # XGBoost 3 reads a category column whose categories are (nullable) integers as text and
     # fails; the same categories written as strings are split natively.
-    return make_pipeline(FunctionTransformer(_string_categories), learner(random_state=random_state, **params))
+    return make_pipeline(FunctionTransformer(_string_categories), learner(**{"random_state": random_state, **params}))
+
+
+def _build_random_forest(task: str, params: dict, random_state: int):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    params = dict(params)
+    if params.get("max_leaf_nodes") is not None and params["max_leaf_nodes"] >= UNLIMITED_LEAVES:
+        params["max_leaf_nodes"] = None  # the top of the range stands for scikit-learn's unlimited
+    learner = RandomForestRegressor if task == "regression" else RandomForestClassifier
+    # A peer's own seed (FLAML's) is part of its configuration; pool configurations use the protocol's.
+    return make_pipeline(FunctionTransformer(_category_codes), learner(**{"random_state": random_state, **params}))
+
+
+def _category_codes(X):
+    """Category columns as their codes (missing as NaN, which the forest routes natively): the
+    categories are fixed when the data is read, so the same category gets the same code in
+    every fold."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(X, pd.DataFrame):
+        return X
+    columns = {
+        c: X[c].cat.codes.astype(float).replace(-1.0, np.nan)
+        for c in X.columns
+        if isinstance(X[c].dtype, pd.CategoricalDtype)
+    }
+    return X.assign(**columns) if columns else X
 
 
 def _string_categories(X):
@@ -366,7 +407,42 @@ XGBOOST = SearchSpace(
     },
 )
 
-SPACES: dict[str, SearchSpace] = {s.name: s for s in (LIGHTGBM, HIST_GRADIENT_BOOSTING, XGBOOST)}
+UNLIMITED_LEAVES = 32768
+
+RANDOM_FOREST = SearchSpace(
+    name="random_forest",
+    description="scikit-learn RandomForest{Classifier,Regressor}, bootstrap on.",
+    # Ranges follow the tunability study of Probst, Boulesteix and Bischl (JMLR 2019; mtry,
+    # sample.fraction and min.node.size are the parameters worth tuning, the split rule is among
+    # the least: it keeps scikit-learn's gini / squared error) and FLAML's forest space:
+    # - max_features, a fraction of the columns, from 0.05 (covers sqrt(p) for up to 400 columns);
+    # - max_samples, the bootstrap sample's share of the rows, from 0.1;
+    # - min_samples_leaf 1-64 and max_leaf_nodes 4-32768 (the top stands for unlimited),
+    #   both on a log scale, size the trees;
+    # - n_estimators 8-512 on a log scale: more trees rarely hurt, but they cost.
+    params={
+        "n_estimators": Param(8, 512, log=True, integer=True),
+        "max_features": Param(0.05, 1.0, log=True),
+        "min_samples_leaf": Param(1, 64, log=True, integer=True),
+        "max_leaf_nodes": Param(4, UNLIMITED_LEAVES, log=True, integer=True),
+        "max_samples": Param(0.1, 1.0),
+    },
+    # scikit-learn's defaults (max_samples 1.0 draws n rows, as None does); max_features=1.0 is
+    # the regressor's, the classifier's is "sqrt" (task_defaults).
+    defaults={
+        "n_estimators": 100,
+        "max_features": 1.0,
+        "min_samples_leaf": 1,
+        "max_leaf_nodes": UNLIMITED_LEAVES,
+        "max_samples": 1.0,
+    },
+    task_defaults={"binary": {"max_features": "sqrt"}, "multiclass": {"max_features": "sqrt"}},
+    fixed={"bootstrap": True, "n_jobs": 1},
+    build=_build_random_forest,
+    aliases={},  # scikit-learn has no parameter aliases
+)
+
+SPACES: dict[str, SearchSpace] = {s.name: s for s in (LIGHTGBM, HIST_GRADIENT_BOOSTING, XGBOOST, RANDOM_FOREST)}
 
 
 def get_space(name: str | SearchSpace) -> SearchSpace:

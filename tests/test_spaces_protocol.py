@@ -107,3 +107,40 @@ def test_row_cap_is_stratified_and_seeded(corpus_path):
     assert rows.n_rows == 500 and rows.X.equals(prepare_rows(dataset, Protocol(max_rows=500)).X)
     share = dataset.y.value_counts(normalize=True).sort_index()
     assert np.allclose(rows.y.value_counts(normalize=True).sort_index(), share, atol=0.01)
+
+
+def test_the_random_forest_defaults_are_scikit_learns_own():
+    """The library defaults build the very forests scikit-learn fits when given nothing (the
+    classifier's "sqrt" columns, unlimited leaves, n bootstrap rows): the same predictions."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    space = get_space("random_forest")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 9)), columns=[f"x{i}" for i in range(9)])
+    labels, target = (X["x0"] + X["x1"] > 0).astype(int).to_numpy(), (X["x0"] * X["x2"]).to_numpy()
+    assert space.library_defaults("regression") == space.defaults  # the pool's first configuration
+    assert space.library_defaults("binary")["max_features"] == "sqrt"
+    ours = space.estimator("binary", space.library_defaults("binary"), random_state=3).fit(X, labels)
+    theirs = RandomForestClassifier(random_state=3).fit(X, labels)
+    np.testing.assert_array_equal(ours.predict_proba(X), theirs.predict_proba(X))
+    ours = space.estimator("regression", space.library_defaults("regression"), random_state=3).fit(X, target)
+    theirs = RandomForestRegressor(random_state=3).fit(X, target)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    # A peer's own seed is part of its configuration; the pool's use the protocol's.
+    assert space.estimator("binary", {"random_state": 7}, random_state=3)[-1].random_state == 7
+
+
+def test_random_forest_reads_categories_as_codes_with_missing_values():
+    space = get_space("random_forest")
+    X = pd.DataFrame(
+        {
+            "colour": pd.Categorical(["red", "blue", None, "green"] * 25, categories=["blue", "green", "red"]),
+            "size": np.arange(100.0),
+        }
+    )
+    X.loc[::9, "size"] = np.nan
+    y = (X["colour"] == "red").to_numpy().astype(int)
+    model = space.estimator("binary", space.pool(2)[1]).fit(X, y)
+    codes = model[0].transform(X)
+    assert codes["colour"].iloc[[0, 1, 3]].tolist() == [2.0, 0.0, 1.0] and np.isnan(codes["colour"].iloc[2])
+    assert model.predict_proba(X.iloc[:4]).shape == (4, 2)

@@ -171,7 +171,9 @@ def _random(fold, held, pool, budget, seed):
 
 
 def _defaults(fold, held, pool, budget, seed):
-    return [0]
+    # The learner's own defaults: evaluated exactly as a peer where they differ by task or are no
+    # point of the space (random forests), else the pool's first configuration.
+    return [("defaults", 0)] if "defaults" in held.peers else [0]
 
 
 def _portfolio(fold, held, pool, budget, seed):

@@ -71,14 +71,14 @@ def _excluded_groups(dataset, manifest, groups: pd.Series) -> set[str]:
     }
 
 
-def _flaml_params(rows) -> dict[str, Any]:
+def _flaml_params(rows, space: str) -> dict[str, Any]:
     """FLAML's zero-shot configuration, chosen on the rows it is scored on."""
-    from autometa.exceptions import MissingDependencyError
+    from autometa.exceptions import DataError, MissingDependencyError
     from autometa.peers import flaml_configuration
 
     try:
-        return flaml_configuration(rows)
-    except MissingDependencyError as error:
+        return flaml_configuration(rows, space)
+    except (MissingDependencyError, DataError) as error:
         raise MethodUnavailable(str(error)) from error
 
 
@@ -267,9 +267,9 @@ def run_live(
                     elif method == "tpe":
                         scores = study_scores(optuna.samplers.TPESampler(seed=seed), [], budget)
                     elif method == "defaults":
-                        scores = fixed([dict(search_space.defaults)])
+                        scores = fixed([search_space.library_defaults(rows.task)])
                     elif method == "flaml":
-                        scores = fixed([_flaml_params(rows)])
+                        scores = fixed([_flaml_params(rows, search_space.name)])
                     elif method in ("knn", "portfolio", "autometa"):
                         chosen = model(autometa_method if method == "autometa" else method)
                         scores = fixed([s.params for s in chosen.suggest_configs(values, budget, random_state=seed)])

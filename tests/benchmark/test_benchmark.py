@@ -413,3 +413,73 @@ def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch
     early = regret.xs(2, level="budget")
     assert (early["transfer pool<=2"] == early["pool<=2 then deepkernel"]).all()
     assert (curves.groupby(["dataset", "method"])["regret"].apply(lambda r: r.is_monotonic_decreasing)).all()
+
+
+@pytest.mark.peers
+def test_random_forest_peers_are_its_library_defaults_and_flamls_forest(corpus_path, tmp_path):
+    """A forest classifier's defaults ("sqrt" columns) are no point of the pool: the defaults peer
+    evaluates them exactly, and the discrete benchmark's defaults method scores that evaluation."""
+    import json
+
+    from autometa import load_dataset
+    from autometa.collect import Plan, collect
+    from autometa.exceptions import DataError
+    from autometa.metamodel import MetaData
+    from autometa.peers import evaluate_peers, peers_for
+    from autometa.protocol import Protocol, evaluate, prepare_rows
+    from autometa.spaces import get_space
+
+    space = get_space("random_forest")
+    assert peers_for(space) == ("defaults", "flaml")
+    assert peers_for(get_space("lightgbm")) == ("flaml", "autogluon")
+    assert peers_for(get_space("hist_gradient_boosting")) == ()
+    names = ["credit_g", "1027_ESL"]  # binary with categories; regression
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="random_forest",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=3,
+    )
+    collect(plan, names=names, progress=False)
+    with pytest.raises(
+        DataError, match=r"no configuration for space 'random_forest'; its peers are \['defaults', 'flaml'\]"
+    ):
+        evaluate_peers(plan.out, corpus_path, "random_forest", peers=["autogluon"], progress=False)
+    table = evaluate_peers(plan.out, corpus_path, "random_forest", progress=False)
+    assert sorted(table.groupby("peer").size().items()) == [("defaults", 2), ("flaml", 2)]
+    assert table["error"].isna().all()
+    rows = table.set_index(["dataset", "peer"])
+    assert json.loads(rows.loc[("credit_g", "defaults"), "params"])["max_features"] == "sqrt"
+    assert json.loads(rows.loc[("1027_ESL", "defaults"), "params"]) == json.loads(json.dumps(space.defaults))
+    assert "max_leaf_nodes" in json.loads(rows.loc[("credit_g", "flaml"), "params"])
+    # The same score as evaluating scikit-learn's defaults under the knowledge base's protocol.
+    dataset = load_dataset(corpus_path / "credit_g.tsv.gz")
+    protocol = Protocol()
+    direct = evaluate(space, {"max_features": "sqrt"}, prepare_rows(dataset, protocol), protocol)
+    assert rows.loc[("credit_g", "defaults"), "score"] == pytest.approx(direct.score)
+
+    import shutil
+    from pathlib import Path
+
+    from autometa.knowledge import default_location
+
+    for shipped in ("metafeatures.parquet", "groups.json"):  # the corpus's, not the collection's
+        shutil.copy(default_location() / shipped, Path(plan.out) / shipped)
+    kb = KnowledgeBase(plan.out)
+    data = MetaData.from_knowledge_base(kb, "random_forest")
+    curves, _ = run_discrete(
+        data,
+        kb.space("random_forest"),
+        methods=["defaults", "flaml"],
+        budget=1,
+        seeds=1,
+        folds=2,
+        peers=kb.peers("random_forest"),
+    )
+    at1 = curves.set_index(["dataset", "method"])["regret"]
+    for name in names:
+        peers = kb.peers("random_forest").query("dataset == @name").set_index("peer")["score"]
+        every = np.concatenate([data.scores.loc[name].to_numpy(dtype=float), peers.to_numpy()])
+        best, worst = np.nanmax(every), np.nanmin(every)
+        assert at1[(name, "defaults")] == pytest.approx((best - peers["defaults"]) / (best - worst))
