@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark import METHODS, average_rank, markdown_table, mean_curves, run_discrete, transfer_method
+from autometa.benchmark import METHODS, average_rank, markdown_table, mean_curves, run_discrete, sampler_method
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import MetaData
 
@@ -37,6 +37,9 @@ VARIANTS = {
     "pool<=10 then deepkernel": {"max_pool_trials": 10, "refine": "deepkernel"},
     "pool<=20 then deepkernel": {"max_pool_trials": 20, "refine": "deepkernel"},
     "pool<=30 then deepkernel": {"max_pool_trials": 30, "refine": "deepkernel"},
+    # the DeepKernelSampler alone, after the first k of the metafeature neighbours' picks
+    "deepkernel warm_start=3": {"sampler": "deepkernel", "warm_start": 3},
+    "deepkernel warm_start=5": {"sampler": "deepkernel", "warm_start": 5},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
@@ -61,8 +64,9 @@ def main() -> None:
     names = []
     variants = {k: VARIANTS[k] for k in args.variants or VARIANTS}
     for name, settings in variants.items():
-        METHODS[f"transfer {name}"] = transfer_method(**settings)
-        names.append(f"transfer {name}")
+        method = name if settings.get("sampler") == "deepkernel" else f"transfer {name}"
+        METHODS[method] = sampler_method(**settings)
+        names.append(method)
     start = time.perf_counter()
     curves = []
     for fold_seed in args.fold_seeds:

@@ -33,6 +33,9 @@ VARIANTS = {
     "transfer pool<=30": {"max_pool_trials": 30},
     "transfer pool<=10 then deepkernel": {"max_pool_trials": 10, "refine": "deepkernel"},
     "transfer pool<=20 then deepkernel": {"max_pool_trials": 20, "refine": "deepkernel"},
+    # the DeepKernelSampler alone, after the first k of the metafeature neighbours' picks
+    "deepkernel warm_start=3": {"sampler": "deepkernel", "warm_start": 3},
+    "deepkernel warm_start=5": {"sampler": "deepkernel", "warm_start": 5},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
@@ -87,7 +90,7 @@ def main() -> None:
         seeds=args.seeds,
         space=args.space,
         workers=args.workers,
-        transfer_variants=variants,
+        variants=variants,
         progress=lambda name: print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True),
     )
     seconds = time.perf_counter() - start

@@ -8,7 +8,7 @@
   :func:`read_report` and :func:`merge_curves` add methods to an earlier report.
 """
 
-from autometa.benchmark._discrete import METHODS, MethodUnavailable, run_discrete, transfer_method
+from autometa.benchmark._discrete import METHODS, MethodUnavailable, run_discrete, sampler_method
 from autometa.benchmark._live import LIVE_METHODS, run_live
 from autometa.benchmark._metrics import (
     average_rank,
@@ -52,7 +52,7 @@ __all__ = [
     "run_live",
     "speed_up",
     "summary_markdown",
-    "transfer_method",
+    "sampler_method",
     "trials_to_reach",
     "win_tie_loss",
     "write_report",

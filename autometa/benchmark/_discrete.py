@@ -263,13 +263,14 @@ def _autometa_metasampler_on(features: str) -> Callable:
 
 
 @dataclasses.dataclass(frozen=True)
-class TransferMethod:
-    """The ``autometa+transfer`` method with the given :class:`~autometa.optuna.TransferSampler`
-    settings (and ``refine="deepkernel"``: the :class:`~autometa.optuna.DeepKernelSampler`, with the
-    fold's pretrained kernel, refines after the pool phase instead of TPE): the sampler runs from
-    the first trial, on the fold's knn_portfolio meta-model. A
-    plain object (not a closure), so that a variant registered in :data:`METHODS` reaches the
-    benchmark's worker processes."""
+class SamplerMethod:
+    """A transfer sampler with given settings, run from the first trial on the fold's
+    knn_portfolio meta-model: ``settings["sampler"]`` names it, ``"transfer"`` (the default, the
+    :class:`~autometa.optuna.TransferSampler`) or ``"deepkernel"`` (the
+    :class:`~autometa.optuna.DeepKernelSampler` with the fold's pretrained kernel); the other
+    settings are its keyword arguments. A TransferSampler's ``refine="deepkernel"`` hands over to
+    the DeepKernelSampler after the pool phase instead of TPE. A plain object (not a closure), so
+    that a variant registered in :data:`METHODS` reaches the benchmark's worker processes."""
 
     settings: dict = dataclasses.field(default_factory=dict)
 
@@ -277,45 +278,42 @@ class TransferMethod:
         from autometa.optuna import DeepKernelSampler, TransferSampler
 
         settings = dict(self.settings)
+        kind = settings.pop("sampler", "transfer")
         seed = _dataset_seed(seed, held.dataset)
-        if settings.pop("refine", "tpe") == "deepkernel":  # after the pool phase: the deep-kernel GP
-            settings["base_sampler"] = DeepKernelSampler(
+
+        def deep_kernel(**more):
+            return DeepKernelSampler(
                 space=fold.space.name,
                 metamodel=fold.model("knn_portfolio"),
                 kernel=fold.kernel(),
                 metafeatures=held.metafeatures,
                 continuous=False,
                 seed=seed,
+                **more,
             )
-        sampler = TransferSampler(
-            space=fold.space.name,
-            metamodel=fold.model("knn_portfolio"),
-            metafeatures=held.metafeatures,
-            seed=seed,
-            **settings,
-        )
+
+        if kind == "deepkernel":
+            sampler = deep_kernel(**settings)
+        elif kind == "transfer":
+            if settings.pop("refine", "tpe") == "deepkernel":  # after the pool phase: the deep-kernel GP
+                settings["base_sampler"] = deep_kernel()
+            sampler = TransferSampler(
+                space=fold.space.name,
+                metamodel=fold.model("knn_portfolio"),
+                metafeatures=held.metafeatures,
+                seed=seed,
+                **settings,
+            )
+        else:
+            raise DataError(f"Unknown sampler {kind!r} of a benchmark variant; expected 'transfer' or 'deepkernel'.")
         return _sequential(held, pool, budget, sampler, [])
 
 
-def transfer_method(**settings: Any) -> Callable:
-    """The ``autometa+transfer`` method with these TransferSampler settings (its own defaults when
-    none); register a variant as ``METHODS[name] = transfer_method(noise=0.3)``."""
-    return TransferMethod(dict(settings))
-
-
-def _deepkernel(fold, held, pool, budget, seed):
-    """The FSBO-style DeepKernelSampler on the pool: its kernel pretrained on the fold's datasets."""
-    from autometa.optuna import DeepKernelSampler
-
-    sampler = DeepKernelSampler(
-        space=fold.space.name,
-        metamodel=fold.model("knn_portfolio"),
-        kernel=fold.kernel(),
-        metafeatures=held.metafeatures,
-        continuous=False,
-        seed=_dataset_seed(seed, held.dataset),
-    )
-    return _sequential(held, pool, budget, sampler, [])
+def sampler_method(sampler: str = "transfer", **settings: Any) -> Callable:
+    """A method running `sampler` (``"transfer"`` or ``"deepkernel"``) with these settings (its
+    own defaults when none); register a variant as
+    ``METHODS[name] = sampler_method(max_pool_trials=10)``."""
+    return SamplerMethod({"sampler": sampler, **settings})
 
 
 def _rgpe(fold, held, pool, budget, seed):
@@ -352,11 +350,11 @@ METHODS: dict[str, Callable] = {
     "autogluon": _peer("autogluon"),  # AutoGluon's zero-shot LightGBM portfolio, in its order
     "knn": _knn,
     "portfolio": _portfolio,
-    "autometa+transfer": transfer_method(),
+    "autometa+transfer": sampler_method(),
     # per expected second: what `autometa tune --sampler transfer --timeout` uses
-    "autometa+transfer+cost": transfer_method(cost_exponent=1.0),
+    "autometa+transfer+cost": sampler_method(cost_exponent=1.0),
     "rgpe": _rgpe,
-    "autometa+deepkernel": _deepkernel,  # FSBO-style: a deep-kernel GP pretrained on the fold
+    "autometa+deepkernel": sampler_method("deepkernel"),  # FSBO-style: a deep-kernel GP pretrained on the fold
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)

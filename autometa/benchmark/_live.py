@@ -98,13 +98,14 @@ def run_live(
     target: str | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int = 1,
-    transfer_variants: Mapping[str, dict[str, Any]] | None = None,
+    variants: Mapping[str, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(curves, errors) like :func:`run_discrete`, from real studies. `workers` processes run
     datasets in parallel (one thread each); a dataset's regret is normalized over its own runs,
-    so the result does not depend on it (up to the measured fit times). `transfer_variants`
-    names extra methods, each the TransferSampler with those settings (e.g.
-    ``{"transfer pool<=10": {"max_pool_trials": 10}}``), for choosing its settings live."""
+    so the result does not depend on it (up to the measured fit times). `variants` names extra
+    methods for choosing settings live, each a transfer sampler with those settings, as in
+    :func:`~autometa.benchmark.sampler_method`: ``{"transfer pool<=10": {"max_pool_trials": 10},
+    "deepkernel warm 5": {"sampler": "deepkernel", "warm_start": 5}}``."""
     import optuna
 
     if workers > 1 and len(datasets) > 1:
@@ -123,7 +124,7 @@ def run_live(
             folds=folds,
             max_rows=max_rows,
             target=target,
-            transfer_variants=transfer_variants,
+            variants=variants,
         )
         parts: list[Any] = [None] * len(datasets)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as executor:
@@ -144,7 +145,7 @@ def run_live(
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
     settings = dict(metamodel_settings or {})
-    variants = dict(transfer_variants or {})
+    variants = dict(variants or {})
     unknown = sorted(set(methods) - set(LIVE_METHODS) - set(variants))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {[*LIVE_METHODS, *variants]}.")
@@ -203,7 +204,7 @@ def run_live(
                 ).fit(seen, search_space)
             return models[("d2v", features)], pd.concat([values, embedding[0]])
 
-        def deep_kernel_sampler(seed: int):
+        def deep_kernel_sampler(seed: int, **more):
             """The DeepKernelSampler, its kernel pretrained once a dataset without its groups."""
             from autometa.optuna import DeepKernelSampler, pretrained_kernel
 
@@ -218,6 +219,7 @@ def run_live(
                 kernel=models["deepkernel"],
                 seed=seed,
                 space=space,
+                **more,
             )
 
         rows = prepare_rows(dataset, protocol)
@@ -286,8 +288,11 @@ def run_live(
                         ]
                         sampler = MetaSampler(metamodel=model("surrogate"), metafeatures=values, seed=seed, space=space)
                         scores = study_scores(sampler, start, budget)
+                    elif method in variants and variants[method].get("sampler") == "deepkernel":
+                        more = {k: v for k, v in variants[method].items() if k != "sampler"}
+                        scores = study_scores(deep_kernel_sampler(seed, **more), [], budget)
                     elif method == "autometa+transfer" or method in variants:
-                        transfer = dict(variants.get(method, {}))
+                        transfer = {k: v for k, v in variants.get(method, {}).items() if k != "sampler"}
                         if transfer.pop("refine", "tpe") == "deepkernel":  # after the pool phase
                             transfer["base_sampler"] = deep_kernel_sampler(seed)
                         sampler = TransferSampler(

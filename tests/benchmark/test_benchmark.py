@@ -161,7 +161,7 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
 
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
     methods = ["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe", "transfer pool<=2"]
-    methods += ["autometa+deepkernel"]
+    methods += ["autometa+deepkernel", "deepkernel warm 2"]
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
         methods=methods,
@@ -170,7 +170,10 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
         knowledge_base=KnowledgeBase(kb_folder),
         members=2,
         autometa_method="knn",
-        transfer_variants={"transfer pool<=2": {"max_pool_trials": 2}},
+        variants={
+            "transfer pool<=2": {"max_pool_trials": 2},
+            "deepkernel warm 2": {"sampler": "deepkernel", "warm_start": 2},
+        },
     )
     assert len(errors) == 0
     assert set(curves["method"]) == set(methods)
@@ -367,10 +370,10 @@ def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
 def test_a_registered_transfer_variant_runs_in_worker_processes(metadata, monkeypatch):
     """A TransferSampler variant added to METHODS reaches the benchmark's spawned workers and runs
     there exactly as in-process (benchmarks/transfer_selection.py registers its variants so)."""
-    from autometa.benchmark import METHODS, transfer_method
+    from autometa.benchmark import METHODS, sampler_method
 
     data, params, _ = metadata
-    monkeypatch.setitem(METHODS, "transfer noise=0.3", transfer_method(noise=0.3))
+    monkeypatch.setitem(METHODS, "transfer noise=0.3", sampler_method(noise=0.3))
     methods = ["transfer noise=0.3"]
     apart, _ = run_discrete(data, params, methods=methods, budget=4, seeds=1, folds=2, workers=2)
     inline, _ = run_discrete(data, params, methods=methods, budget=4, seeds=1, folds=2, workers=1)
@@ -401,17 +404,25 @@ def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch
     a full curve on every dataset, the same first trials as the plain TransferSampler up to the
     handover, every trial a distinct pool configuration."""
     pytest.importorskip("torch")
-    from autometa.benchmark import METHODS, transfer_method
+    from autometa.benchmark import METHODS, sampler_method
 
     data, params, _ = metadata
-    monkeypatch.setitem(METHODS, "transfer pool<=2", transfer_method(max_pool_trials=2))
-    monkeypatch.setitem(METHODS, "pool<=2 then deepkernel", transfer_method(max_pool_trials=2, refine="deepkernel"))
-    methods = ["autometa+deepkernel", "transfer pool<=2", "pool<=2 then deepkernel"]
+    monkeypatch.setitem(METHODS, "transfer pool<=2", sampler_method(max_pool_trials=2))
+    monkeypatch.setitem(METHODS, "pool<=2 then deepkernel", sampler_method(max_pool_trials=2, refine="deepkernel"))
+    monkeypatch.setitem(METHODS, "deepkernel warm 3", sampler_method("deepkernel", warm_start=3))
+    methods = ["autometa+deepkernel", "transfer pool<=2", "pool<=2 then deepkernel", "deepkernel warm 3"]
     curves, errors = run_discrete(data, params, methods=methods, budget=5, seeds=1, folds=2)
-    assert errors.empty and len(curves) == len(data.datasets) * 5 * 3
+    assert errors.empty and len(curves) == len(data.datasets) * 5 * 4
     regret = curves.pivot_table(index=["dataset", "budget"], columns="method", values="regret")
     early = regret.xs(2, level="budget")
     assert (early["transfer pool<=2"] == early["pool<=2 then deepkernel"]).all()
+    # Both start from the metafeature neighbours' first pick.
+    first = regret.xs(1, level="budget")
+    assert (first["deepkernel warm 3"] == first["autometa+deepkernel"]).all()
+    from autometa.exceptions import DataError
+
+    with pytest.raises(DataError, match="Unknown sampler 'gp'"):
+        sampler_method("gp")(None, type("Held", (), {"dataset": "x"})(), None, 1, 0)
     assert (curves.groupby(["dataset", "method"])["regret"].apply(lambda r: r.is_monotonic_decreasing)).all()
 
 
