@@ -8,7 +8,7 @@ from typing import Any
 
 from autometa.exceptions import DataError
 
-SAMPLERS = ("auto", "tpe", "meta", "transfer")
+SAMPLERS = ("auto", "tpe", "meta", "transfer", "deepkernel")
 
 
 def tune(
@@ -40,7 +40,11 @@ def tune(
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
     which makes the same first suggestions itself, keeps re-weighting the known datasets by the
     scores it sees, and hands over to TPE after 10 pool trials; with a `timeout` it ranks by
-    expected improvement per expected second of fitting). ``"auto"``: "meta" when warm-starting a
+    expected improvement per expected second of fitting) or ``"deepkernel"`` (the
+    :class:`~autometa.optuna.DeepKernelSampler`: the first `n_suggestions` suggestions, then
+    expected improvement under a deep-kernel GP pretrained on the knowledge base at the start of
+    the run, about 10 s on one thread, and fine-tuned on the study's trials; needs torch).
+    ``"auto"``: "meta" when warm-starting a
     space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
     The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is
     not the default.
@@ -114,6 +118,7 @@ def tune(
         suggest_metamodel=metamodel,
         metric=metric,
         cost_exponent=0.0 if timeout is None else 1.0,
+        n_suggestions=n_suggestions,
     )
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
@@ -152,8 +157,9 @@ def tune(
             or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs)
         )
 
-    # The TransferSampler starts from the same suggestions itself, and keeps learning from them.
-    if warm_start and next_sampler.name != "transfer" and not study.get_trials(deepcopy=False):
+    # The TransferSampler and the DeepKernelSampler start from the same suggestions themselves, and
+    # keep learning from them.
+    if warm_start and next_sampler.name not in ("transfer", "deepkernel") and not study.get_trials(deepcopy=False):
         enqueue_suggestions(
             study,
             dataset,
@@ -250,6 +256,7 @@ def _sampler_factory(
     suggest_metamodel: Any = "default",
     metric: str = "auto",
     cost_exponent: float = 0.0,
+    n_suggestions: int = 5,
 ):
     """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
@@ -282,6 +289,25 @@ def _sampler_factory(
             )
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched
+    elif sampler == "deepkernel":
+        from autometa.optuna import DeepKernelSampler, pretrained_kernel
+
+        model = load_metamodel(suggest_metamodel, space, metric=metric)
+        model.check_task(dataset.task)
+        values = model.describe(dataset)
+        kernel = pretrained_kernel(model, space=space)  # once a run; each trial fine-tunes a copy
+
+        def make(seed: int):
+            return DeepKernelSampler(
+                metamodel=model,
+                metafeatures=values,
+                space=space,
+                kernel=kernel,
+                warm_start=n_suggestions if warm_start else 0,
+                seed=seed,
+            )
+
+        make(0)
     else:
         from autometa.optuna import MetaSampler
 

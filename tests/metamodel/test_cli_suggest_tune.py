@@ -150,3 +150,24 @@ def test_tune_with_the_transfer_sampler(corpus_path, tmp_path, capsys):
     assert all(t.user_attrs.get("autometa") is None for t in trials)
     assert trials[0].params["num_leaves"] == first["num_leaves"]
     assert trials[0].params["learning_rate"] == pytest.approx(first["learning_rate"])
+
+
+def test_tune_with_the_deep_kernel_sampler(corpus_path, tmp_path):
+    """The FSBO-style sampler through `autometa tune`: its first trials are the suggestions (none
+    enqueued), then the fine-tuned GP proposes configurations not tried yet."""
+    pytest.importorskip("torch")
+    import optuna
+
+    import autometa
+
+    data, url = corpus_path / "diabetes.tsv.gz", f"sqlite:///{tmp_path / 't.db'}"
+    result = autometa.tune(
+        data, trials=5, max_rows=300, storage=url, sampler="deepkernel", n_suggestions=2, progress=False
+    )
+    assert result["sampler"] == "deepkernel" and result["trials"] == 5
+    trials = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
+    assert all(t.user_attrs.get("autometa") is None for t in trials)
+    for trial, suggestion in zip(trials, autometa.suggest(data, n=2)):
+        assert trial.params["num_leaves"] == suggestion.params["num_leaves"]
+        assert trial.params["learning_rate"] == pytest.approx(suggestion.params["learning_rate"])
+    assert len({tuple(sorted(t.params.items())) for t in trials}) == 5
