@@ -355,6 +355,9 @@ METHODS: dict[str, Callable] = {
     "autometa+transfer+cost": sampler_method(cost_exponent=1.0),
     "rgpe": _rgpe,
     "autometa+deepkernel": sampler_method("deepkernel"),  # FSBO-style: a deep-kernel GP pretrained on the fold
+    # the TransferSampler's pool phase, then the DeepKernelSampler instead of TPE (chosen on the
+    # selection fold seeds: transfer_selection_lightgbm_hybrid.md)
+    "autometa+transfer+deepkernel": sampler_method(refine="deepkernel"),
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)
