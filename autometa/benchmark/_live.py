@@ -44,6 +44,7 @@ LIVE_METHODS = (
     "autometa+tpe",
     "autometa+metasampler",
     "autometa+transfer",
+    "autometa+transfer+deepkernel",
     "autometa+deepkernel",
     "rgpe",
     "autometa-d2v",
@@ -145,7 +146,9 @@ def run_live(
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
     settings = dict(metamodel_settings or {})
-    variants = dict(variants or {})
+    # The shipped sampler methods, run like variants: the TransferSampler, and its pool phase
+    # followed by the DeepKernelSampler.
+    variants = {"autometa+transfer": {}, "autometa+transfer+deepkernel": {"refine": "deepkernel"}, **(variants or {})}
     unknown = sorted(set(methods) - set(LIVE_METHODS) - set(variants))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {[*LIVE_METHODS, *variants]}.")
@@ -291,7 +294,7 @@ def run_live(
                     elif method in variants and variants[method].get("sampler") == "deepkernel":
                         more = {k: v for k, v in variants[method].items() if k != "sampler"}
                         scores = study_scores(deep_kernel_sampler(seed, **more), [], budget)
-                    elif method == "autometa+transfer" or method in variants:
+                    elif method in variants:
                         transfer = {k: v for k, v in variants.get(method, {}).items() if k != "sampler"}
                         if transfer.pop("refine", "tpe") == "deepkernel":  # after the pool phase
                             transfer["base_sampler"] = deep_kernel_sampler(seed)

@@ -161,7 +161,7 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
 
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
     methods = ["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe", "transfer pool<=2"]
-    methods += ["autometa+deepkernel", "deepkernel warm 2"]
+    methods += ["autometa+deepkernel", "deepkernel warm 2", "autometa+transfer+deepkernel"]
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
         methods=methods,
@@ -184,6 +184,11 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
     assert len(configs) < 6 * 4 * 2 + 1
     transfer = curves[curves.method == "autometa+transfer"].pivot(index="budget", columns="seed", values="regret")
     assert transfer[0].equals(transfer[1])
+    # Within its pool phase the hybrid is the TransferSampler.
+    hybrid = curves[curves.method == "autometa+transfer+deepkernel"].pivot(
+        index="budget", columns="seed", values="regret"
+    )
+    assert hybrid.equals(transfer)
     # ... which is what re-evaluating would give: the protocol is deterministic.
     from autometa.datasets import load_dataset
     from autometa.protocol import Protocol, fold_indices, prepare_rows
