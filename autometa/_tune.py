@@ -8,7 +8,7 @@ from typing import Any
 
 from autometa.exceptions import DataError
 
-SAMPLERS = ("auto", "tpe", "meta", "transfer", "deepkernel")
+SAMPLERS = ("auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel")
 
 
 def tune(
@@ -40,7 +40,8 @@ def tune(
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
     which makes the same first suggestions itself, keeps re-weighting the known datasets by the
     scores it sees, and hands over to TPE after 10 pool trials; with a `timeout` it ranks by
-    expected improvement per expected second of fitting) or ``"deepkernel"`` (the
+    expected improvement per expected second of fitting), ``"transfer+deepkernel"`` (the same pool
+    phase, then the DeepKernelSampler instead of TPE) or ``"deepkernel"`` (the
     :class:`~autometa.optuna.DeepKernelSampler`: the first `n_suggestions` suggestions, then
     expected improvement under a deep-kernel GP pretrained on the knowledge base at the start of
     the run, about 10 s on one thread, and fine-tuned on the study's trials; needs torch).
@@ -159,7 +160,11 @@ def tune(
 
     # The TransferSampler and the DeepKernelSampler start from the same suggestions themselves, and
     # keep learning from them.
-    if warm_start and next_sampler.name not in ("transfer", "deepkernel") and not study.get_trials(deepcopy=False):
+    if (
+        warm_start
+        and next_sampler.name not in ("transfer", "transfer+deepkernel", "deepkernel")
+        and not study.get_trials(deepcopy=False)
+    ):
         enqueue_suggestions(
             study,
             dataset,
@@ -276,16 +281,26 @@ def _sampler_factory(
 
         def make(seed: int):
             return optuna.samplers.TPESampler(seed=seed)
-    elif sampler == "transfer":
-        from autometa.optuna import TransferSampler
+    elif sampler in ("transfer", "transfer+deepkernel"):
+        from autometa.optuna import DeepKernelSampler, TransferSampler, pretrained_kernel
 
         model = load_metamodel(suggest_metamodel, space, metric=metric)
         model.check_task(dataset.task)
         values = model.describe(dataset)
+        # After the pool phase: TPE, or the DeepKernelSampler (its kernel pretrained once a run).
+        kernel = pretrained_kernel(model, space=space) if sampler == "transfer+deepkernel" else None
 
         def make(seed: int):
+            refine = None
+            if kernel is not None:
+                refine = DeepKernelSampler(metamodel=model, metafeatures=values, space=space, kernel=kernel, seed=seed)
             return TransferSampler(
-                metamodel=model, metafeatures=values, space=space, seed=seed, cost_exponent=cost_exponent
+                metamodel=model,
+                metafeatures=values,
+                space=space,
+                seed=seed,
+                cost_exponent=cost_exponent,
+                base_sampler=refine,
             )
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched

@@ -670,11 +670,12 @@ def build_parser() -> argparse.ArgumentParser:
     tun.add_argument("--storage", help="Optuna storage URL (resumable study); default: in memory")
     tun.add_argument(
         "--sampler",
-        choices=["auto", "tpe", "meta", "transfer", "deepkernel"],
+        choices=["auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel"],
         default="auto",
         help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
         "TransferSampler (starts from the suggestions and learns from the scores it sees which known "
         "datasets this one resembles; TPE after 10 pool trials; per expected second with --timeout), "
+        "transfer+deepkernel (the same, then the DeepKernelSampler instead of TPE), "
         "or the DeepKernelSampler (starts from the suggestions, then a deep-kernel GP pretrained on "
         "the knowledge base and fine-tuned on the trials; needs torch); "
         "auto (default): meta where the space ships a surrogate (lightgbm) and --warm-start is on, else tpe",

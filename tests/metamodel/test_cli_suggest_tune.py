@@ -171,3 +171,25 @@ def test_tune_with_the_deep_kernel_sampler(corpus_path, tmp_path):
         assert trial.params["num_leaves"] == suggestion.params["num_leaves"]
         assert trial.params["learning_rate"] == pytest.approx(suggestion.params["learning_rate"])
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 5
+
+
+def test_tune_with_the_transfer_sampler_then_the_deep_kernel(corpus_path, tmp_path):
+    """`--sampler transfer+deepkernel`: the TransferSampler's 10 pool trials (the same as
+    `--sampler transfer`'s), then the DeepKernelSampler proposes."""
+    pytest.importorskip("torch")
+    import optuna
+
+    import autometa
+
+    data = corpus_path / "diabetes.tsv.gz"
+    runs = {}
+    for sampler in ("transfer", "transfer+deepkernel"):
+        url = f"sqlite:///{tmp_path / (sampler + '.db')}"
+        result = autometa.tune(data, trials=12, max_rows=200, storage=url, sampler=sampler, progress=False)
+        assert result["sampler"] == sampler and result["trials"] == 12
+        runs[sampler] = [
+            t.params for t in optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url).trials
+        ]
+    assert runs["transfer"][:10] == runs["transfer+deepkernel"][:10]
+    assert runs["transfer"][10:] != runs["transfer+deepkernel"][10:]  # TPE's proposals, or the GP's
+    assert len({tuple(sorted(p.items())) for p in runs["transfer+deepkernel"]}) == 12
