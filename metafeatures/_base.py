@@ -56,11 +56,18 @@ def summarize(values: np.ndarray, summaries: tuple[str, ...]) -> dict[str, float
         reason = Failed("no finite per-item values" if np.size(values) else "no items (e.g. no such columns)")
         return {s: reason for s in summaries}
     out: dict[str, float | Failed] = {}
+
+    def moment(compute) -> float | Failed:
+        # Values near float64's limits overflow when squared or summed: a reason, not a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(compute())
+        return value if np.isfinite(value) else Failed("overflows float64 (values near its limits)")
+
     for s in summaries:
         if s == "mean":
-            out[s] = float(finite.mean())
+            out[s] = moment(finite.mean)
         elif s == "sd":
-            out[s] = float(finite.std(ddof=1)) if finite.size > 1 else Failed("sd needs at least 2 values")
+            out[s] = moment(lambda: finite.std(ddof=1)) if finite.size > 1 else Failed("sd needs at least 2 values")
         elif s == "min":
             out[s] = float(finite.min())
         elif s == "max":

@@ -132,6 +132,22 @@ def test_an_interrupted_trial_is_run_again_and_not_counted(corpus_path, tmp_path
     assert len(rerun) == 1 and rerun[0].params == interrupted.params and rerun[0].state.name == "COMPLETE"
 
 
+def _schema_written(path) -> bool:
+    """Whether a child has finished creating the SQLite storage: opening it with Optuna before
+    then would race the child to write the schema's version row."""
+    import sqlite3
+
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(path) as connection:
+            versions = connection.execute("SELECT COUNT(*) FROM alembic_version").fetchone()[0]
+            studies = connection.execute("SELECT COUNT(*) FROM studies").fetchone()[0]
+    except sqlite3.OperationalError:  # a table not created yet, or the file locked
+        return False
+    return versions > 0 and studies > 0
+
+
 def test_a_killed_trial_is_retried_at_once_by_the_next_run(corpus_path, tmp_path):
     """A plain kill leaves the trial RUNNING; a run started right after (well within the 40 s
     heartbeat grace) fails it because its process is gone, and evaluates its configuration again."""
@@ -166,7 +182,7 @@ def test_a_killed_trial_is_retried_at_once_by_the_next_run(corpus_path, tmp_path
         running = []
         while not running and time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.5)
-            if (tmp_path / "tune.db").exists() and optuna.get_all_study_names(url):
+            if _schema_written(tmp_path / "tune.db") and optuna.get_all_study_names(url):
                 study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
                 running = [
                     t
