@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.benchmark._discrete import WARM_START, MethodUnavailable
-from autometa.benchmark._metrics import best_so_far_regret
+from autometa.benchmark._report import normalize_live
 from autometa.exceptions import DataError
 from autometa.metamodel import DEFAULT_METHOD
 
@@ -322,25 +322,25 @@ def run_live(
         if progress:
             progress(dataset.name)
     curves = []
-    for name in {r[0] for r in runs}:
-        every = np.concatenate([np.asarray(r[4][0], dtype=float) for r in runs if r[0] == name])
-        best, worst = np.nanmax(every), np.nanmin(every)
-        typical = np.nanmedian(np.concatenate([np.asarray(r[4][1], dtype=float) for r in runs if r[0] == name]))
-        for dataset_name, task, seed, method, (scores, seconds) in (r for r in runs if r[0] == name):
-            curve = best_so_far_regret(np.asarray(scores, dtype=float)[:budget], best, worst)
-            curve = np.concatenate([curve, np.full(budget - curve.size, curve[-1])])
-            spent = np.cumsum(np.nan_to_num(np.asarray(seconds, dtype=float)[:budget] / typical, nan=1.0))
-            spent = np.concatenate([spent, np.full(budget - spent.size, spent[-1])])
-            curves.extend(
-                {
-                    "dataset": dataset_name,
-                    "task": task,
-                    "seed": seed,
-                    "method": method,
-                    "budget": b + 1,
-                    "regret": float(curve[b]),
-                    "time": float(spent[b]),
-                }
-                for b in range(budget)
-            )
-    return pd.DataFrame(curves), pd.DataFrame(errors, columns=["method", "dataset", "error"])
+    for dataset_name, task, seed, method, (scores, seconds) in runs:
+        scores = np.asarray(scores, dtype=float)[:budget]
+        seconds = np.asarray(seconds, dtype=float)[:budget]
+        # A study that ended early: its missing trials add no score (NaN) and no time.
+        scores = np.concatenate([scores, np.full(budget - scores.size, np.nan)])
+        seconds = np.concatenate([seconds, np.zeros(budget - seconds.size)])
+        curves.extend(
+            {
+                "dataset": dataset_name,
+                "task": task,
+                "seed": seed,
+                "method": method,
+                "budget": b + 1,
+                "score": float(scores[b]),
+                "seconds": float(seconds[b]),
+            }
+            for b in range(budget)
+        )
+    if not curves:
+        return pd.DataFrame(curves), pd.DataFrame(errors, columns=["method", "dataset", "error"])
+    # Regret and time normalized per dataset over every trial of the run (as a merge does).
+    return normalize_live(pd.DataFrame(curves)), pd.DataFrame(errors, columns=["method", "dataset", "error"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from autometa.benchmark._metrics import (
     RUN,
     average_rank,
+    best_so_far_regret,
     regret_at_time,
     trials_to_reach,
     win_tie_loss,
@@ -158,7 +160,12 @@ def summary_markdown(
             "## Mean regret against time",
             "",
             "Time: the recorded fit times of the trials so far, summed, in units of the dataset's median "
-            "pool configuration (the knowledge base's `fit_seconds`, one thread each). A run's regret at "
+            + (
+                "trial over every run here (the protocol's measured cross-validation seconds, one thread each)."
+                if "score" in curves.columns
+                else "pool configuration (the knowledge base's `fit_seconds`, one thread each)."
+            )
+            + " A run's regret at "
             "time T is that of its last trial finished by T (1 when none is); one that ran all its trials "
             "before T keeps its last regret."
             + (
@@ -276,14 +283,16 @@ def figures(curves: pd.DataFrame, out: Path, prefix: str) -> list[Path]:
 
 
 _RUN_KEYS = ["dataset", "task", "fold_seed", "seed", "method"]
+CURVE_VALUES = ("regret", "time", "score", "seconds")  # per run and budget; the last two: live only
 
 
 def runs_table(curves: pd.DataFrame) -> pd.DataFrame:
     """One row per run (dataset, task, fold seed, seed, method) with its best-so-far regret after
     1..B trials (columns ``regret@1`` ... ``regret@B``) and, when recorded, the time spent by then
-    (``time@1`` ... ``time@B``): the compact form of the curves."""
+    (``time@1`` ... ``time@B``) and the live trials' raw scores and fit seconds (``score@k``,
+    ``seconds@k``, from which a merge renormalizes): the compact form of the curves."""
     curves = with_fold_seed(curves)
-    values = ["regret"] + (["time"] if "time" in curves.columns else [])
+    values = [v for v in CURVE_VALUES if v in curves.columns]
     wide = curves.drop_duplicates([*_RUN_KEYS, "budget"]).set_index([*_RUN_KEYS, "budget"])[values].unstack("budget")
     wide.columns = [f"{value}@{b}" for value, b in wide.columns]
     return wide.reset_index()
@@ -293,7 +302,7 @@ def curves_from_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The long curves (one row per run and budget) back from :func:`runs_table`."""
     runs = with_fold_seed(runs)
     parts = []
-    for value in ("regret", "time"):
+    for value in CURVE_VALUES:
         columns = [c for c in runs.columns if c.startswith(f"{value}@")]
         if not columns:
             continue
@@ -351,12 +360,43 @@ def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFram
     return curves_from_runs(pd.read_csv(runs_path)), errors, commands
 
 
+def normalize_live(curves: pd.DataFrame) -> pd.DataFrame:
+    """Live curves with ``regret`` and ``time`` computed from the trials' raw ``score`` and
+    ``seconds``, normalized per dataset (and fold seed) over every trial of every run there:
+    regret ``(best - best so far) / (best - worst)``, a failed (NaN) trial counting as the worst;
+    time the fit seconds so far in units of the median trial (a trial without a time counts 1; a
+    study that ended early is padded with NaN scores and 0 seconds)."""
+    curves = with_fold_seed(curves).sort_values([*_RUN_KEYS, "budget"], ignore_index=True)
+    regret = np.zeros(len(curves))
+    spent = np.zeros(len(curves))
+    for _, where in curves.groupby(["dataset", "fold_seed"]).indices.items():
+        part = curves.iloc[where]
+        best, worst = np.nanmax(part["score"].to_numpy(float)), np.nanmin(part["score"].to_numpy(float))
+        seconds = part["seconds"].to_numpy(float)
+        typical = np.median(seconds[seconds > 0]) if (seconds > 0).any() else 1.0  # 0: no trial (padding)
+        for _, run in part.groupby(_RUN_KEYS).indices.items():
+            rows = where[run]
+            regret[rows] = best_so_far_regret(curves["score"].to_numpy(float)[rows], best, worst)
+            seconds = curves["seconds"].to_numpy(float)[rows] / typical
+            spent[rows] = np.cumsum(np.nan_to_num(seconds, nan=1.0))
+    return curves.assign(regret=regret, time=spent)
+
+
 def merge_curves(
     old: pd.DataFrame, new: pd.DataFrame, old_errors: pd.DataFrame, new_errors: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs of ``new`` plus those of ``old`` for methods ``new`` does not have (a method in both
-    is replaced by its new runs). Both must cover the same datasets, seeds and budgets."""
+    is replaced by its new runs). Both must cover the same datasets, seeds and budgets. Live runs
+    (with raw ``score`` columns) are normalized over every trial of a dataset, so their regret and
+    time are computed anew over the merged runs (:func:`normalize_live`); live runs recorded
+    without raw scores cannot be merged."""
     old, new = with_fold_seed(old), with_fold_seed(new)
+    if ("score" in new.columns) != ("score" in old.columns):
+        raise DataError(
+            "Cannot merge live benchmark runs without their raw scores: regret is normalized over every "
+            "trial of a dataset, so the earlier runs cannot be renormalized. Run all the methods together, "
+            "without --merge."
+        )
     for column in ("dataset", "fold_seed", "seed", "budget"):
         if set(old[column]) != set(new[column]):
             raise DataError(
@@ -366,4 +406,6 @@ def merge_curves(
     rerun = set(new["method"])
     curves = pd.concat([old[~old["method"].isin(rerun)], new], ignore_index=True)
     errors = pd.concat([old_errors[~old_errors["method"].isin(rerun)], new_errors], ignore_index=True)
+    if "score" in curves.columns:
+        curves = normalize_live(curves)
     return curves.sort_values([*RUN, "method", "budget"], ignore_index=True), errors

@@ -404,6 +404,35 @@ def test_live_mode_in_parallel_gives_each_dataset_its_own_runs(metadata, corpus_
     )
 
 
+def test_a_live_merge_renormalizes_over_every_run(metadata, corpus_path):
+    """Live regret is normalized over every trial of a dataset, so methods added by a merge give
+    the same report as running them together; runs without raw scores are refused."""
+    from autometa.benchmark import merge_curves
+    from autometa.exceptions import DataError
+
+    _, _, kb_folder = metadata
+    kwargs = dict(budget=3, seeds=1, knowledge_base=KnowledgeBase(kb_folder))
+    data = [corpus_path / "iris.tsv.gz"]
+    together, _ = run_live(data, methods=["random", "defaults"], **kwargs)
+    first, first_errors = run_live(data, methods=["random"], **kwargs)
+    added, added_errors = run_live(data, methods=["defaults"], **kwargs)
+    # Alone, each method's regret is normalized over its own trials only.
+    assert first["regret"].min() == 0 and added["regret"].min() == 0
+    merged, _ = merge_curves(first, added, first_errors, added_errors)
+    key = ["dataset", "method", "seed", "budget"]
+    pd.testing.assert_frame_equal(
+        merged.sort_values(key, ignore_index=True)[[*key, "regret"]],
+        together.sort_values(key, ignore_index=True)[[*key, "regret"]],
+    )
+    # Time (measured anew by each run) is in units of the median trial of both runs together.
+    steps = merged.sort_values(key).groupby(["method", "seed"])["time"].diff().fillna(merged["time"])
+    assert np.median(steps[merged["seconds"] > 0]) == pytest.approx(1.0)
+    back = curves_from_runs(runs_table(merged))  # what the committed CSV keeps
+    assert {"score", "seconds"} <= set(back.columns)
+    with pytest.raises(DataError, match="without their raw scores"):
+        merge_curves(first.drop(columns=["score", "seconds"]), added, first_errors, added_errors)
+
+
 def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch):
     """The FSBO-style sampler alone and as the TransferSampler's refinement after its pool phase:
     a full curve on every dataset, the same first trials as the plain TransferSampler up to the
