@@ -474,6 +474,14 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_metamodel_kernel(args: argparse.Namespace) -> int:
+    from autometa.optuna import save_pretrained_kernel
+
+    path = save_pretrained_kernel(args.metamodel or "default", args.out, space=args.space, steps=args.steps)
+    print(f"deep kernel for {args.space} pretrained ({args.steps} steps); saved to {path}")
+    return 0
+
+
 def _parents() -> dict[str, argparse.ArgumentParser]:
     """Options shared by several commands, written once (argparse parent parsers)."""
     from autometa.metamodel import DEFAULT_METHOD, METHODS
@@ -814,6 +822,17 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="folder to save to (autometa/data/metamodel/SPACE in a checkout replaces the shipped one)",
     )
+
+    mmkernel = command(
+        mm_commands,
+        "kernel",
+        "pretrain the DeepKernelSampler's kernel on a knn_portfolio meta-model's pool scores and save it "
+        "(in autometa/data/metamodel/SPACE of a checkout, tune and suggest then skip pretraining)",
+        ["space", "metamodel"],
+        _cmd_metamodel_kernel,
+    )
+    mmkernel.add_argument("--steps", type=int, default=10000, help="pretraining steps (default: %(default)s)")
+    mmkernel.add_argument("--out", required=True, help="folder to write deepkernel.npz to")
 
     kb = commands.add_parser("kb", help="the knowledge base")
     kb_commands = kb.add_subparsers(dest="kb_command", metavar="COMMAND", required=True)

@@ -22,6 +22,8 @@ default. Used by :class:`autometa.optuna.DeepKernelSampler`.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import Any
 
 import numpy as np
@@ -59,6 +61,7 @@ class DeepKernel:
     def __init__(self, dim: int, *, hidden: int = 32, features: int = 16, seed: int = 0, device: str | None = "cpu"):
         torch = require_torch()
         self.dim, self.seed, self.device = int(dim), int(seed), _device(device)
+        self.hidden, self.features = int(hidden), int(features)
         generator = torch.Generator().manual_seed(self.seed)
         layers = []
         for fan_in, fan_out in ((dim, hidden), (hidden, hidden), (hidden, features)):
@@ -70,6 +73,36 @@ class DeepKernel:
         self.log_scale = torch.zeros((), dtype=torch.float64, device=self.device, requires_grad=True)
         self.log_noise = torch.tensor(np.log(0.1), dtype=torch.float64, device=self.device, requires_grad=True)
         self.pretrained_steps = 0
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, path, *, fingerprint: str = "") -> None:
+        """Writes the kernel's weights to an ``.npz`` file (no pickle), with the `fingerprint` of
+        what it was pretrained on (:func:`pretraining_fingerprint`)."""
+        arrays = {f"network.{k}": v.detach().cpu().numpy() for k, v in self.network.state_dict().items()}
+        arrays["log_scale"] = self.log_scale.detach().cpu().numpy()
+        arrays["log_noise"] = self.log_noise.detach().cpu().numpy()
+        about = dict(dim=self.dim, hidden=self.hidden, features=self.features, seed=self.seed)
+        about.update(pretrained_steps=self.pretrained_steps, fingerprint=fingerprint)
+        np.savez(path, about=np.array(json.dumps(about)), **arrays)
+
+    @classmethod
+    def load(cls, path, *, device: str | None = "cpu") -> tuple[DeepKernel, str]:
+        """(the kernel, its pretraining fingerprint) from a file :meth:`save` wrote."""
+        torch = require_torch()
+        with np.load(path, allow_pickle=False) as saved:
+            about = json.loads(str(saved["about"]))
+            kernel = cls(
+                about["dim"], hidden=about["hidden"], features=about["features"], seed=about["seed"], device=device
+            )
+            state = {
+                k.removeprefix("network."): torch.from_numpy(saved[k]) for k in saved.files if k.startswith("network.")
+            }
+            kernel.network.load_state_dict(state)
+            with torch.no_grad():
+                kernel.log_scale.copy_(torch.from_numpy(saved["log_scale"]))
+                kernel.log_noise.copy_(torch.from_numpy(saved["log_noise"]))
+        kernel.pretrained_steps = int(about["pretrained_steps"])
+        return kernel, str(about["fingerprint"])
 
     # -- the GP ----------------------------------------------------------------------------------
     def parameters(self) -> list:
@@ -157,6 +190,18 @@ class DeepKernel:
             v = torch.linalg.solve_triangular(chol, cross.T, upper=False)
             variance = torch.exp(self.log_scale) - v.square().sum(dim=0)
             return mean.cpu().numpy(), np.sqrt(np.maximum(variance.cpu().numpy(), 1e-12))
+
+
+def pretraining_fingerprint(units: np.ndarray, scores: np.ndarray, **settings: Any) -> str:
+    """A digest of what :meth:`DeepKernel.pretrain` learns from (the configurations, the scores
+    and the settings): a saved kernel is reused only where it matches."""
+    digest = hashlib.sha256()
+    for values in (units, scores):
+        values = np.round(np.asarray(values, dtype=float), 10)
+        digest.update(repr(values.shape).encode())
+        digest.update(np.nan_to_num(values, nan=-1e300).tobytes())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def _standardize(y) -> np.ndarray:

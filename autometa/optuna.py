@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -520,21 +521,59 @@ class TransferSampler(ThreadLocked, _WrapsBase):
         return self._base.sample_independent(study, trial, param_name, param_distribution)
 
 
-def pretrained_kernel(
-    metamodel: Any = "default", *, space: str = "lightgbm", steps: int = 10000, seed: int = 0, device="cpu"
-):
-    """A :class:`autometa.deepkernel.DeepKernel` pretrained on a ``knn_portfolio`` meta-model's
-    pool scores (every dataset it was fitted on is a task). A few seconds on one CPU thread."""
-    from autometa._suggest import load_metamodel
-    from autometa.deepkernel import DeepKernel
+KERNEL_FILE = "deepkernel.npz"  # next to a shipped meta-model: its pretrained deep kernel
 
-    model = load_metamodel(metamodel, space)
+
+def _kernel_inputs(model: Any, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(units, scores, fingerprint) a deep kernel pretrains on: the meta-model's pool scores."""
+    from autometa.deepkernel import pretraining_fingerprint
+
     scores = getattr(model.method_, "pool_scores", None)
     if scores is None:
         raise DataError(f"A deep kernel pretrains on pool scores (method 'knn_portfolio'), got {model.method!r}.")
     units = model.space_.to_unit(model.configs_.loc[[int(c) for c in scores.columns]]).to_numpy(dtype=float)
+    values = scores.to_numpy(dtype=float)
+    return units, values, pretraining_fingerprint(units, values, steps=steps, seed=seed)
+
+
+def pretrained_kernel(
+    metamodel: Any = "default", *, space: str = "lightgbm", steps: int = 10000, seed: int = 0, device="cpu"
+):
+    """A :class:`autometa.deepkernel.DeepKernel` pretrained on a ``knn_portfolio`` meta-model's
+    pool scores (every dataset it was fitted on is a task). A few seconds on one CPU thread; none
+    when the space's shipped kernel (:func:`save_pretrained_kernel`) was pretrained on exactly
+    these scores with these settings."""
+    from autometa._suggest import load_metamodel
+    from autometa.deepkernel import DeepKernel
+    from autometa.metamodel import shipped_metamodel_path
+
+    model = load_metamodel(metamodel, space)
+    units, scores, fingerprint = _kernel_inputs(model, steps, seed)
+    shipped = shipped_metamodel_path(space) / KERNEL_FILE
+    if shipped.is_file():
+        kernel, saved = DeepKernel.load(shipped, device=device)
+        if saved == fingerprint:
+            return kernel
     kernel = DeepKernel(units.shape[1], seed=seed, device=device)
-    return kernel.pretrain(units, scores.to_numpy(dtype=float), steps=steps)
+    return kernel.pretrain(units, scores, steps=steps)
+
+
+def save_pretrained_kernel(
+    metamodel: Any, folder, *, space: str = "lightgbm", steps: int = 10000, seed: int = 0
+) -> Path:
+    """Pretrains the deep kernel on `metamodel`'s pool scores and writes it to
+    ``folder/deepkernel.npz`` with their fingerprint; in the shipped meta-model's folder,
+    :func:`pretrained_kernel` then loads it instead of pretraining."""
+    from autometa._suggest import load_metamodel
+    from autometa.deepkernel import DeepKernel
+
+    model = load_metamodel(metamodel, space)
+    units, scores, fingerprint = _kernel_inputs(model, steps, seed)
+    kernel = DeepKernel(units.shape[1], seed=seed, device="cpu").pretrain(units, scores, steps=steps)
+    path = Path(folder) / KERNEL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kernel.save(path, fingerprint=fingerprint)
+    return path
 
 
 class DeepKernelSampler(ThreadLocked, _WrapsBase):

@@ -86,3 +86,55 @@ def test_deep_kernel_sampler_starts_from_the_neighbours_and_never_repeats(metada
     assert run(False) == discrete
     continuous = run(True)
     assert any(tuple(round(float(p[k]), 9) for k in pool.columns) not in on_pool for p in continuous[1:])
+
+
+def test_a_saved_kernel_predicts_as_the_pretrained_one(tmp_path):
+    from autometa.deepkernel import DeepKernel, pretraining_fingerprint
+
+    rng = np.random.default_rng(1)
+    units, scores = _tasks(rng, 10, 30)
+    kernel = DeepKernel(3, hidden=8, features=4, seed=3).pretrain(units, scores, steps=50, batch=16)
+    kernel.save(tmp_path / "k.npz", fingerprint=pretraining_fingerprint(units, scores, steps=50))
+    loaded, fingerprint = DeepKernel.load(tmp_path / "k.npz")
+    assert fingerprint == pretraining_fingerprint(units, scores, steps=50)
+    assert fingerprint != pretraining_fingerprint(units, scores[1:], steps=50)
+    assert fingerprint != pretraining_fingerprint(units, scores, steps=51)
+    assert (loaded.hidden, loaded.features, loaded.pretrained_steps) == (8, 4, 50)
+    seen = [0, 5, 9, 12]
+    expected = kernel.predict(units[seen], scores[0, seen], units)
+    np.testing.assert_array_equal(loaded.predict(units[seen], scores[0, seen], units)[0], expected[0])
+    np.testing.assert_array_equal(loaded.predict(units[seen], scores[0, seen], units)[1], expected[1])
+
+
+def test_the_shipped_kernel_matches_the_shipped_meta_model():
+    """Where a deep kernel ships next to a meta-model, it was pretrained on that meta-model's pool
+    scores (otherwise refit it: autometa metamodel kernel --space S --out
+    autometa/data/metamodel/S), and pretrained_kernel loads it instead of pretraining."""
+    from autometa.deepkernel import DeepKernel
+    from autometa.metamodel import shipped_metamodel_path
+    from autometa.optuna import KERNEL_FILE, pretrained_kernel
+
+    shipped = [s for s in ("lightgbm", "hist_gradient_boosting") if (shipped_metamodel_path(s) / KERNEL_FILE).is_file()]
+    assert "lightgbm" in shipped
+    for space in shipped:
+        kernel = pretrained_kernel(space=space)  # would take seconds if it pretrained
+        assert kernel.pretrained_steps == 10000
+        saved, _ = DeepKernel.load(shipped_metamodel_path(space) / KERNEL_FILE)
+        for mine, theirs in zip(kernel.parameters(), saved.parameters()):
+            assert np.array_equal(mine.detach().numpy(), theirs.detach().numpy())
+
+
+def test_metamodel_kernel_command_writes_a_kernel_pretrained_on_the_pool_scores(metadata, tmp_path):
+    from autometa.cli import main
+    from autometa.deepkernel import DeepKernel, pretraining_fingerprint
+    from autometa.metamodel import MetaModel
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    folder = model.save(tmp_path / "model")
+    assert main(["metamodel", "kernel", "--metamodel", str(folder), "--steps", "20", "--out", str(tmp_path)]) == 0
+    kernel, fingerprint = DeepKernel.load(tmp_path / "deepkernel.npz")
+    scores = model.method_.pool_scores
+    units = model.space_.to_unit(model.configs_.loc[[int(c) for c in scores.columns]]).to_numpy(dtype=float)
+    assert kernel.pretrained_steps == 20
+    assert fingerprint == pretraining_fingerprint(units, scores.to_numpy(dtype=float), steps=20, seed=0)
