@@ -43,8 +43,9 @@ def tune(
     expected improvement per expected second of fitting), ``"transfer+deepkernel"`` (the same pool
     phase, then the DeepKernelSampler instead of TPE) or ``"deepkernel"`` (the
     :class:`~autometa.optuna.DeepKernelSampler`: the first `n_suggestions` suggestions, then
-    expected improvement under a deep-kernel GP pretrained on the knowledge base at the start of
-    the run, about 10 s on one thread, and fine-tuned on the study's trials; needs torch).
+    expected improvement under a deep-kernel GP pretrained on the knowledge base (shipped with the
+    default meta-models; about 10 s on one thread at the start of the run for one of your own) and
+    fine-tuned on the study's trials; needs torch).
     ``"auto"``: "meta" when warm-starting a
     space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
     The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is
