@@ -367,18 +367,16 @@ def normalize_live(curves: pd.DataFrame) -> pd.DataFrame:
     time the fit seconds so far in units of the median trial (a trial without a time counts 1; a
     study that ended early is padded with NaN scores and 0 seconds)."""
     curves = with_fold_seed(curves).sort_values([*_RUN_KEYS, "budget"], ignore_index=True)
-    regret = np.zeros(len(curves))
-    spent = np.zeros(len(curves))
+    scores, seconds = curves["score"].to_numpy(float), curves["seconds"].to_numpy(float)
+    regret, spent = np.zeros(len(curves)), np.zeros(len(curves))
     for _, where in curves.groupby(["dataset", "fold_seed"]).indices.items():
-        part = curves.iloc[where]
-        best, worst = np.nanmax(part["score"].to_numpy(float)), np.nanmin(part["score"].to_numpy(float))
-        seconds = part["seconds"].to_numpy(float)
-        typical = np.median(seconds[seconds > 0]) if (seconds > 0).any() else 1.0  # 0: no trial (padding)
-        for _, run in part.groupby(_RUN_KEYS).indices.items():
+        best, worst = np.nanmax(scores[where]), np.nanmin(scores[where])
+        measured = seconds[where][seconds[where] > 0]  # 0: no trial (padding)
+        typical = np.median(measured) if measured.size else 1.0
+        for _, run in curves.iloc[where].groupby(_RUN_KEYS).indices.items():
             rows = where[run]
-            regret[rows] = best_so_far_regret(curves["score"].to_numpy(float)[rows], best, worst)
-            seconds = curves["seconds"].to_numpy(float)[rows] / typical
-            spent[rows] = np.cumsum(np.nan_to_num(seconds, nan=1.0))
+            regret[rows] = best_so_far_regret(scores[rows], best, worst)
+            spent[rows] = np.cumsum(np.nan_to_num(seconds[rows] / typical, nan=1.0))
     return curves.assign(regret=regret, time=spent)
 
 
