@@ -9,6 +9,7 @@ from typing import Any
 from autometa.exceptions import DataError
 
 SAMPLERS = ("auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel")
+WARM_START = 5  # suggestions enqueued before TPE or the MetaSampler when n_suggestions is None
 
 
 def tune(
@@ -23,7 +24,7 @@ def tune(
     folds: int = 3,
     max_rows: int | None = None,
     seed: int = 0,
-    n_suggestions: int = 5,
+    n_suggestions: int | None = None,
     sampler: str = "auto",
     sampler_metamodel: Any = "default",
     metric: str = "auto",
@@ -34,7 +35,7 @@ def tune(
 ) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
 
-    The study starts with `n_suggestions` of autometa's suggestions (``warm_start``), then
+    The study starts with autometa's suggestions (``warm_start``), then
     continues with `sampler`: ``"tpe"`` (Optuna's TPE), ``"meta"`` (the
     :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
@@ -42,7 +43,7 @@ def tune(
     scores it sees, and hands over to TPE after 10 pool trials; with a `timeout` it ranks by
     expected improvement per expected second of fitting), ``"transfer+deepkernel"`` (the same pool
     phase, then the DeepKernelSampler instead of TPE) or ``"deepkernel"`` (the
-    :class:`~autometa.optuna.DeepKernelSampler`: the first `n_suggestions` suggestions, then
+    :class:`~autometa.optuna.DeepKernelSampler`: the first suggestion, then
     expected improvement under a deep-kernel GP pretrained on the knowledge base (shipped with the
     default meta-models; about 10 s on one thread at the start of the run for one of your own) and
     fine-tuned on the study's trials; needs torch).
@@ -69,7 +70,9 @@ def tune(
     space, metamodel : the search space and the meta-model that suggests (``"default"``: shipped).
     folds, max_rows, seed : cross-validation folds, row cap (default: every row), seed of folds
         and samplers.
-    n_suggestions : how many suggestions are enqueued first.
+    n_suggestions : how many suggestions come first; default: each sampler's own (5 before TPE or the
+        MetaSampler, 1 before the DeepKernelSampler's GP, the value its benchmarks chose). The
+        TransferSampler picks from the pool itself and ignores it.
     sampler, sampler_metamodel : see above.
     metric : ``"auto"`` (ROC-AUC / R^2), or ``"log_loss"`` (minimized; suggestions learned from
         log-losses), as for :func:`autometa.suggest`.
@@ -103,6 +106,8 @@ def tune(
         raise DataError(
             f"--max-rows must leave at least 2 rows per fold ({2 * folds} for {folds} folds), got {max_rows}."
         )
+    if n_suggestions is not None and (not isinstance(n_suggestions, int) or n_suggestions < 1):
+        raise DataError(f"n_suggestions must be a positive integer (or None: the sampler's own), got {n_suggestions!r}.")
     if sampler not in SAMPLERS:
         raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
     resolve_metric(metric)  # an unknown name fails before the data is read
@@ -169,7 +174,7 @@ def tune(
         enqueue_suggestions(
             study,
             dataset,
-            n=min(n_suggestions, trials),
+            n=min(WARM_START if n_suggestions is None else n_suggestions, trials),
             space=space,
             metamodel=metamodel,
             distributions=search_space.distributions(),
@@ -262,7 +267,7 @@ def _sampler_factory(
     suggest_metamodel: Any = "default",
     metric: str = "auto",
     cost_exponent: float = 0.0,
-    n_suggestions: int = 5,
+    n_suggestions: int | None = None,
 ):
     """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
     MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
@@ -313,14 +318,16 @@ def _sampler_factory(
         values = model.describe(dataset)
         kernel = pretrained_kernel(model, space=space)  # once a run; each trial fine-tunes a copy
 
+        picks = {} if n_suggestions is None else {"warm_start": n_suggestions}  # None: the sampler's own
+
         def make(seed: int):
             return DeepKernelSampler(
                 metamodel=model,
                 metafeatures=values,
                 space=space,
                 kernel=kernel,
-                warm_start=n_suggestions if warm_start else 0,
                 seed=seed,
+                **(picks if warm_start else {"warm_start": 0}),
             )
 
         make(0)

@@ -173,6 +173,27 @@ def test_tune_with_the_deep_kernel_sampler(corpus_path, tmp_path):
     assert len({tuple(sorted(t.params.items())) for t in trials}) == 5
 
 
+def test_tune_warm_starts_each_sampler_with_its_own_number_of_suggestions(corpus_path, tmp_path):
+    """`n_suggestions=None` (the default) means the sampler's own warm start: one pick before the
+    DeepKernelSampler's GP (as its benchmarks ran it), the same study as asking for 1."""
+    pytest.importorskip("torch")
+    import optuna
+
+    import autometa
+    from autometa.exceptions import DataError
+
+    data, runs = corpus_path / "diabetes.tsv.gz", []
+    for name, extra in (("default", {}), ("one", {"n_suggestions": 1})):
+        url = f"sqlite:///{tmp_path / (name + '.db')}"
+        autometa.tune(data, trials=3, max_rows=200, storage=url, sampler="deepkernel", progress=False, **extra)
+        study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
+        runs.append([(t.params, t.value) for t in study.trials])
+    assert runs[0] == runs[1]
+    assert runs[0][0][0]["num_leaves"] == autometa.suggest(data, n=1)[0].params["num_leaves"]
+    with pytest.raises(DataError, match="n_suggestions must be a positive integer"):
+        autometa.tune(data, trials=3, n_suggestions=0, progress=False)
+
+
 def test_tune_with_the_transfer_sampler_then_the_deep_kernel(corpus_path, tmp_path):
     """`--sampler transfer+deepkernel`: the TransferSampler's 10 pool trials (the same as
     `--sampler transfer`'s), then the DeepKernelSampler proposes."""
