@@ -275,6 +275,22 @@ class MetaSampler(_WrapsBase):
         return self._base.sample_independent(study, trial, param_name, param_distribution)
 
 
+def neighbour_prior(model: Any, metafeatures, prior_floor: float = 1e-3) -> tuple[list[Any], np.ndarray]:
+    """(the known datasets with pool scores, nearest first; their prior weights, summing to 1): the
+    meta-model's ``neighbours`` nearest datasets weigh 1, every other `prior_floor`; all weigh
+    alike when the dataset is unfamiliar (farther than the meta-model's threshold from every known
+    one, where it falls back to its static portfolio)."""
+    scores = model.method_.pool_scores
+    distances = model.distances(metafeatures)
+    known = [d for d in distances.index if d in scores.index]
+    prior = np.full(len(known), prior_floor)
+    if model.method_.uses_metafeatures and distances.iloc[0] > model.threshold_:
+        prior[:] = 1.0
+    else:
+        prior[: model.neighbours] = 1.0
+    return known, prior / prior.sum()
+
+
 class TransferSampler(ThreadLocked, _WrapsBase):
     """A sampler that learns, from the trials it sees, which known datasets the study resembles.
 
@@ -369,8 +385,7 @@ class TransferSampler(ThreadLocked, _WrapsBase):
             data = load_dataset(dataset, target=target)
             model.check_task(data.task)
             metafeatures = model.describe(data)
-        distances = model.distances(metafeatures)
-        known = [d for d in distances.index if d in scores.index]
+        known, prior = neighbour_prior(model, metafeatures, prior_floor)
         self._base = base_sampler or optuna.samplers.TPESampler(multivariate=True, seed=seed)
         self._space = model.space_
         self._scores = scores.loc[known].to_numpy(dtype=float)  # datasets x pool configurations
@@ -388,13 +403,7 @@ class TransferSampler(ThreadLocked, _WrapsBase):
         configs = model.configs_.loc[self._ids]
         self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
         self._units = self._space.to_unit(configs).to_numpy(dtype=float)
-        fell_back = model.method_.uses_metafeatures and distances.iloc[0] > model.threshold_
-        prior = np.full(len(known), prior_floor)
-        if not fell_back:
-            prior[: model.neighbours] = 1.0
-        else:  # an unfamiliar dataset: every known dataset alike (the static portfolio's view)
-            prior[:] = 1.0
-        self._log_prior = np.log(prior / prior.sum())
+        self._log_prior = np.log(prior)
         self._log_agree, self._log_disagree = np.log(1 - noise), np.log(noise)
         self._min_gap = min_gap
         self._handover = handover
@@ -601,6 +610,14 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
     base_sampler : draws parameters outside the space (default: TPE with `seed`).
     seed : seed of the candidates' draws.
     device : where the kernel runs (``"cpu"``, ``"cuda"``, ``"auto"``).
+    prior : weight of the neighbours' knowledge in the GP's prior mean; 0 (default) is FSBO's zero
+        mean. Otherwise the prior mean of a configuration is ``beta * z``, with ``z`` the metafeature
+        neighbours' mean normalized score of it (of its nearest pool configuration, off the pool),
+        standardized over the pool, and ``beta`` a ridge fit of the study's standardized values on
+        ``z``, shrunk towards `prior` (one pseudo-observation), never below 0. So a zero-mean GP's
+        early exploration of configurations that did badly on similar datasets is discounted, and
+        the study's own values decide how much the neighbours are trusted as it goes on. The GP
+        models what the prior mean leaves.
     """
 
     def __init__(
@@ -620,6 +637,7 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
         metafeatures=None,
         metric: str = "auto",
         device: str = "cpu",
+        prior: float = 0.0,
     ):
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
@@ -641,6 +659,12 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
         self._units = self._space.to_unit(configs).to_numpy(dtype=float)
         column_of = {config_id: i for i, config_id in enumerate(ids)}
         self._start = [column_of[c] for c in model.rank_pool(metafeatures, warm_start)[0] if c in column_of]
+        if not prior >= 0:
+            raise DataError(f"prior must be a non-negative weight (0: FSBO's zero mean), got {prior!r}.")
+        self._prior = float(prior)
+        known, weights = neighbour_prior(model, metafeatures)
+        expected = weights @ scores.loc[known].to_numpy(dtype=float)  # per pool configuration
+        self._z = (expected - expected.mean()) / (expected.std() + 1e-12)
         self._kernel = kernel if kernel is not None else pretrained_kernel(model, space=space, device=device)
         self._steps, self._continuous, self._n_candidates = int(steps), bool(continuous), int(n_candidates)
         self._seed = 0 if seed is None else int(seed)
@@ -696,13 +720,36 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
             local = local + rng.normal(0.0, 0.05, size=local.shape)
             candidates += [rng.uniform(size=(self._n_candidates, x.shape[1])), np.clip(local, 0.0, 1.0 - 1e-9)]
         candidates = np.vstack(candidates)
-        tuned = self._kernel.fine_tuned(x, y, steps=self._steps)
-        mean, sd = tuned.predict(x, y, candidates)
-        best = float(np.max((y - y.mean()) / (y.std() + 1e-9)))
-        choice = int(np.argmax(expected_improvement(mean, sd, best)))
+        ys = (y - y.mean()) / (y.std() + 1e-9)
+        if self._prior > 0:
+            mean, sd = self._predict_with_prior(x, ys, candidates)
+        else:
+            tuned = self._kernel.fine_tuned(x, ys, steps=self._steps)
+            mean, sd = tuned.predict(x, ys, candidates)
+        choice = int(np.argmax(expected_improvement(mean, sd, float(ys.max()))))
         if choice < len(pool):
             return dict(self._configs[int(pool[choice])])
         return {k: p.from_unit(float(candidates[choice, i])) for i, (k, p) in enumerate(self._space.params.items())}
+
+    def _prior_z(self, points: np.ndarray) -> np.ndarray:
+        """The standardized neighbour prior of each point: that of its nearest pool configuration."""
+        nearest = np.argmin(
+            np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1
+        )
+        return self._z[nearest]
+
+    def _predict_with_prior(self, x: np.ndarray, ys: np.ndarray, candidates: np.ndarray):
+        """Posterior (mean, sd) in the units of `ys` with the prior mean ``beta * z`` (see the class)."""
+        z, zc = self._prior_z(x), self._prior_z(candidates)
+        centre = z.mean()
+        dz = z - centre
+        beta = max(0.0, (dz @ (ys - ys.mean()) + self._prior) / (dz @ dz + 1.0))
+        rest = ys - beta * dz
+        scale = max(float(rest.std()), 0.25)  # a prior that explains everything still leaves doubt
+        level = float(rest.mean())
+        tuned = self._kernel.fine_tuned(x, rest, steps=self._steps)
+        mean, sd = tuned.predict(x, rest, candidates)
+        return mean * scale + level + beta * (zc - centre), sd * scale
 
     # -- the sampler protocol ----------------------------------------------------------------
     def infer_relative_search_space(self, study, trial):

@@ -40,6 +40,10 @@ VARIANTS = {
     # the DeepKernelSampler alone, after the first k of the metafeature neighbours' picks
     "deepkernel warm_start=3": {"sampler": "deepkernel", "warm_start": 3},
     "deepkernel warm_start=5": {"sampler": "deepkernel", "warm_start": 5},
+    # the DeepKernelSampler with the neighbours' scores as its GP's prior mean
+    "deepkernel prior=0.5": {"sampler": "deepkernel", "prior": 0.5},
+    "deepkernel prior=1": {"sampler": "deepkernel", "prior": 1.0},
+    "deepkernel prior=2": {"sampler": "deepkernel", "prior": 2.0},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 

@@ -138,3 +138,36 @@ def test_metamodel_kernel_command_writes_a_kernel_pretrained_on_the_pool_scores(
     units = model.space_.to_unit(model.configs_.loc[[int(c) for c in scores.columns]]).to_numpy(dtype=float)
     assert kernel.pretrained_steps == 20
     assert fingerprint == pretraining_fingerprint(units, scores.to_numpy(dtype=float), steps=20, seed=0)
+
+
+def test_a_prior_mean_keeps_the_gp_near_what_did_well_on_the_neighbours(metadata):
+    """With ``prior > 0`` the GP's prior mean is the neighbours' mean score: its proposals after the
+    first are configurations the neighbours rate higher than the zero-mean GP's exploration picks.
+    A negative weight is a clear error."""
+    from autometa.exceptions import DataError
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import DeepKernelSampler, neighbour_prior, pretrained_kernel
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    kernel = pretrained_kernel(model, steps=200)
+    pool = model.configs_.loc[model.method_.pool_scores.columns.astype(int)]
+    rated = {"zero": [], "prior": []}
+    for held in data.datasets[:4]:
+        values, scores = data.metafeatures.loc[held], data.scores.loc[held]
+        known, weights = neighbour_prior(model, values)
+        expected = weights @ model.method_.pool_scores.loc[known].to_numpy(dtype=float)
+        for name, prior in (("zero", 0.0), ("prior", 1.0)):
+            sampler = DeepKernelSampler(
+                metamodel=model, metafeatures=values, kernel=kernel, continuous=False, seed=0, steps=10, prior=prior
+            )
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            for _ in range(8):
+                trial = study.ask(model.space_.distributions())
+                point = [float(trial.params[k]) for k in pool.columns]
+                column = int(np.flatnonzero(np.isclose(pool.to_numpy(dtype=float), point).all(axis=1))[0])
+                study.tell(trial, float(scores[pool.index[column]]))
+                rated[name].append(expected[column])
+    assert np.mean(rated["prior"]) > np.mean(rated["zero"]), rated
+    with pytest.raises(DataError, match="prior must be a non-negative weight"):
+        DeepKernelSampler(metamodel=model, metafeatures=values, kernel=kernel, prior=-1.0)
