@@ -188,10 +188,16 @@ class LGBMRegressor(_Regressor):
 
 class HistGradientBoostingClassifier(_Classifier):
     """scikit-learn's ``HistGradientBoostingClassifier`` with the configuration autometa suggests
-    (parameters and attributes as :class:`LGBMClassifier`). No regressor yet: the shipped
-    HistGradientBoosting meta-model knows classification datasets only."""
+    (parameters and attributes as :class:`LGBMClassifier`)."""
 
     _space = "hist_gradient_boosting"
 
 
-__all__ = ["HistGradientBoostingClassifier", "LGBMClassifier", "LGBMRegressor"]
+class HistGradientBoostingRegressor(_Regressor):
+    """scikit-learn's ``HistGradientBoostingRegressor`` with the configuration autometa suggests
+    (parameters and attributes as :class:`LGBMClassifier`)."""
+
+    _space = "hist_gradient_boosting"
+
+
+__all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "LGBMClassifier", "LGBMRegressor"]

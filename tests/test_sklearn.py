@@ -11,10 +11,17 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import autometa
-from autometa.sklearn import HistGradientBoostingClassifier, LGBMClassifier, LGBMRegressor
+from autometa.sklearn import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    LGBMClassifier,
+    LGBMRegressor,
+)
 
 
-@parametrize_with_checks([LGBMClassifier(), LGBMRegressor(), HistGradientBoostingClassifier()])
+@parametrize_with_checks(
+    [LGBMClassifier(), LGBMRegressor(), HistGradientBoostingClassifier(), HistGradientBoostingRegressor()]
+)
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -46,8 +53,9 @@ def test_several_suggestions_are_compared_on_a_validation_split(credit):
 def test_pipelines_and_cross_validation(corpus_path):
     dataset = autometa.load_dataset(corpus_path / "1027_ESL.tsv.gz")
     X, y = dataset.X.to_numpy(dtype=float), dataset.y.to_numpy(dtype=float)
-    scores = cross_val_score(make_pipeline(StandardScaler(), LGBMRegressor()), X, y, cv=3)
-    assert scores.shape == (3,) and np.all(scores > 0.5)
+    for regressor in (LGBMRegressor(), HistGradientBoostingRegressor()):
+        scores = cross_val_score(make_pipeline(StandardScaler(), regressor), X, y, cv=3)
+        assert scores.shape == (3,) and np.all(scores > 0.5)
 
 
 def test_bad_settings_are_clear_errors(credit):
