@@ -355,6 +355,8 @@ METHODS: dict[str, Callable] = {
     "autometa+transfer+cost": sampler_method(cost_exponent=1.0),
     "rgpe": _rgpe,
     "autometa+deepkernel": sampler_method("deepkernel"),  # FSBO-style: a deep-kernel GP pretrained on the fold
+    # the same, the GP's prior mean the metafeature neighbours' mean scores (DeepKernelSampler(prior=1))
+    "autometa+deepkernel+prior": sampler_method("deepkernel", prior=1.0),
     # the TransferSampler's pool phase, then the DeepKernelSampler instead of TPE (chosen on the
     # selection fold seeds: transfer_selection_lightgbm_hybrid.md)
     "autometa+transfer+deepkernel": sampler_method(refine="deepkernel"),

@@ -46,6 +46,7 @@ LIVE_METHODS = (
     "autometa+transfer",
     "autometa+transfer+deepkernel",
     "autometa+deepkernel",
+    "autometa+deepkernel+prior",
     "rgpe",
     "autometa-d2v",
     "autometa-both",
@@ -308,6 +309,8 @@ def run_live(
                         scores = study_scores(sampler, [], budget)
                     elif method == "autometa+deepkernel":
                         scores = study_scores(deep_kernel_sampler(seed), [], budget)
+                    elif method == "autometa+deepkernel+prior":
+                        scores = study_scores(deep_kernel_sampler(seed, prior=1.0), [], budget)
                     elif method == "rgpe":
                         from autometa.benchmark._rgpe import RGPESampler
 
