@@ -10,6 +10,8 @@ from autometa.exceptions import DataError
 
 SAMPLERS = ("auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel")
 WARM_START = 5  # suggestions enqueued before TPE or the MetaSampler when n_suggestions is None
+# The DeepKernelSampler's prior-mean weight in `tune` (chosen on selection data: README, "prior mean").
+DEEPKERNEL_PRIOR = 1.0
 
 
 def tune(
@@ -45,12 +47,12 @@ def tune(
     phase, then the DeepKernelSampler instead of TPE) or ``"deepkernel"`` (the
     :class:`~autometa.optuna.DeepKernelSampler`: the first suggestion, then
     expected improvement under a deep-kernel GP pretrained on the knowledge base (shipped with the
-    default meta-models; about 10 s on one thread at the start of the run for one of your own) and
-    fine-tuned on the study's trials; needs torch).
-    ``"auto"``: "meta" when warm-starting a
-    space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own, else "tpe".
-    The TransferSampler leads the discrete benchmark but not yet the live one (README), so it is
-    not the default.
+    default meta-models; about 10 s on one thread at the start of the run for one of your own),
+    whose prior mean is what the metafeature neighbours scored (``prior=1``), fine-tuned on the
+    study's trials; needs torch).
+    ``"auto"`` (:func:`auto_sampler`): "deepkernel" when warm-starting with torch installed and a
+    meta-model with pool scores (the shipped ones); else "meta" when warm-starting a space that
+    ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own; else "tpe".
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
@@ -258,6 +260,29 @@ def _requeue_interrupted(study) -> None:
             study.enqueue_trial(dict(params), user_attrs={**attrs, "requeued_from": trial.number})
 
 
+def auto_sampler(
+    warm_start: bool, space: str, sampler_metamodel: Any = "default", metamodel: Any = "default", metric: str = "auto"
+) -> str:
+    """What ``sampler="auto"`` runs: ``"deepkernel"`` when warm-starting with torch installed and a
+    suggesting meta-model that carries pool scores (the shipped ones do); else ``"meta"`` where a
+    surrogate ships (LightGBM) or `sampler_metamodel` is given; else ``"tpe"``."""
+    import importlib.util
+
+    from autometa._suggest import load_metamodel
+    from autometa.metamodel import shipped_metamodel_path
+    from autometa.protocol import resolve_metric
+
+    if warm_start and importlib.util.find_spec("torch") is not None:
+        model = load_metamodel(metamodel, space, metric=metric)
+        if getattr(model.method_, "pool_scores", None) is not None:
+            return "deepkernel"
+    shipped = (
+        sampler_metamodel not in (None, "default")
+        or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
+    )
+    return "meta" if warm_start and shipped else "tpe"
+
+
 def _sampler_factory(
     sampler: str,
     metamodel: Any,
@@ -274,15 +299,9 @@ def _sampler_factory(
     import optuna
 
     from autometa._suggest import load_metamodel
-    from autometa.metamodel import shipped_metamodel_path
-    from autometa.protocol import resolve_metric
 
     if sampler == "auto":
-        shipped = (
-            metamodel not in (None, "default")
-            or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
-        )
-        sampler = "meta" if warm_start and shipped else "tpe"
+        sampler = auto_sampler(warm_start, space, metamodel, suggest_metamodel, metric)
     if sampler == "tpe":
 
         def make(seed: int):
@@ -327,6 +346,7 @@ def _sampler_factory(
                 space=space,
                 kernel=kernel,
                 seed=seed,
+                prior=DEEPKERNEL_PRIOR,
                 **(picks if warm_start else {"warm_start": 0}),
             )
 

@@ -98,14 +98,23 @@ def test_tune_continues_with_the_metasampler(corpus_path, saved_model, metadata,
     assert with_screening[10:] != without[10:]  # then the surrogate chose among TPE's proposals
 
 
-def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys):
-    from autometa._tune import _sampler_factory
+def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys, monkeypatch):
+    import importlib.util
+
+    from autometa._tune import _sampler_factory, auto_sampler
     from autometa.datasets import load_dataset
 
     dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
+    if importlib.util.find_spec("torch") is not None:  # the DeepKernelSampler, for every shipped space
+        assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "deepkernel"
+        assert auto_sampler(True, "hist_gradient_boosting") == "deepkernel"
+    assert auto_sampler(True, "lightgbm", metamodel=saved_model) in ("meta", "tpe")  # no pool scores
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))
     assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "meta"  # shipped surrogate
     assert _sampler_factory("auto", "default", False, "lightgbm", dataset).name == "tpe"
     assert _sampler_factory("auto", "default", True, "hist_gradient_boosting", dataset).name == "tpe"
+    monkeypatch.undo()
     # With a timeout, tune asks the TransferSampler for expected improvement per expected second.
     per_second = _sampler_factory("transfer", "default", True, "lightgbm", dataset, cost_exponent=1.0)(0)
     assert per_second.expected_cost().shape == (257,)
