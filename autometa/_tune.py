@@ -109,7 +109,9 @@ def tune(
             f"--max-rows must leave at least 2 rows per fold ({2 * folds} for {folds} folds), got {max_rows}."
         )
     if n_suggestions is not None and (not isinstance(n_suggestions, int) or n_suggestions < 1):
-        raise DataError(f"n_suggestions must be a positive integer (or None: the sampler's own), got {n_suggestions!r}.")
+        raise DataError(
+            f"n_suggestions must be a positive integer (or None: the sampler's own), got {n_suggestions!r}."
+        )
     if sampler not in SAMPLERS:
         raise DataError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
     resolve_metric(metric)  # an unknown name fails before the data is read

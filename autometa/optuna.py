@@ -733,9 +733,7 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
 
     def _prior_z(self, points: np.ndarray) -> np.ndarray:
         """The standardized neighbour prior of each point: that of its nearest pool configuration."""
-        nearest = np.argmin(
-            np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1
-        )
+        nearest = np.argmin(np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1)
         return self._z[nearest]
 
     def _predict_with_prior(self, x: np.ndarray, ys: np.ndarray, candidates: np.ndarray):
