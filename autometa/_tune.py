@@ -10,8 +10,6 @@ from autometa.exceptions import DataError
 
 SAMPLERS = ("auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel")
 WARM_START = 5  # suggestions enqueued before TPE or the MetaSampler when n_suggestions is None
-# The DeepKernelSampler's prior-mean weight in `tune` (chosen on selection data: README, "prior mean").
-DEEPKERNEL_PRIOR = 1.0
 
 
 def tune(
@@ -332,6 +330,7 @@ def _sampler_factory(
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched
     elif sampler == "deepkernel":
+        from autometa.deepkernel import PRIOR_WEIGHT
         from autometa.optuna import DeepKernelSampler, pretrained_kernel
 
         model = load_metamodel(suggest_metamodel, space, metric=metric)
@@ -348,7 +347,7 @@ def _sampler_factory(
                 space=space,
                 kernel=kernel,
                 seed=seed,
-                prior=DEEPKERNEL_PRIOR,
+                prior=PRIOR_WEIGHT,
                 **(picks if warm_start else {"warm_start": 0}),
             )
 

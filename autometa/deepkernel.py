@@ -30,6 +30,11 @@ import numpy as np
 
 from autometa.exceptions import DataError
 
+# The weight of the neighbours' prior mean that `autometa tune` runs the DeepKernelSampler with
+# (``prior=``), chosen on selection data (README, "A prior mean for the deep kernel"); the
+# benchmarks' ``autometa+deepkernel+prior`` measures the same.
+PRIOR_WEIGHT = 1.0
+
 
 def require_torch():
     """The torch module, or a clear error saying how to install it."""

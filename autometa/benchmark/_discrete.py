@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from autometa.benchmark._metrics import best_so_far_regret
+from autometa.deepkernel import PRIOR_WEIGHT
 from autometa.exceptions import DataError
 from autometa.groups import group_folds
 from autometa.metamodel import DEFAULT_METHOD, MetaData, MetaModel
@@ -355,8 +356,8 @@ METHODS: dict[str, Callable] = {
     "autometa+transfer+cost": sampler_method(cost_exponent=1.0),
     "rgpe": _rgpe,
     "autometa+deepkernel": sampler_method("deepkernel"),  # FSBO-style: a deep-kernel GP pretrained on the fold
-    # the same, the GP's prior mean the metafeature neighbours' mean scores (DeepKernelSampler(prior=1))
-    "autometa+deepkernel+prior": sampler_method("deepkernel", prior=1.0),
+    # the same, the GP's prior mean the metafeature neighbours' mean scores, as `tune` runs it
+    "autometa+deepkernel+prior": sampler_method("deepkernel", prior=PRIOR_WEIGHT),
     # the TransferSampler's pool phase, then the DeepKernelSampler instead of TPE (chosen on the
     # selection fold seeds: transfer_selection_lightgbm_hybrid.md)
     "autometa+transfer+deepkernel": sampler_method(refine="deepkernel"),

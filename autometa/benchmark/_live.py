@@ -30,6 +30,7 @@ import pandas as pd
 
 from autometa.benchmark._discrete import WARM_START, MethodUnavailable
 from autometa.benchmark._report import normalize_live
+from autometa.deepkernel import PRIOR_WEIGHT
 from autometa.exceptions import DataError
 from autometa.metamodel import DEFAULT_METHOD
 
@@ -310,7 +311,7 @@ def run_live(
                     elif method == "autometa+deepkernel":
                         scores = study_scores(deep_kernel_sampler(seed), [], budget)
                     elif method == "autometa+deepkernel+prior":
-                        scores = study_scores(deep_kernel_sampler(seed, prior=1.0), [], budget)
+                        scores = study_scores(deep_kernel_sampler(seed, prior=PRIOR_WEIGHT), [], budget)
                     elif method == "rgpe":
                         from autometa.benchmark._rgpe import RGPESampler
 
