@@ -291,6 +291,36 @@ def neighbour_prior(model: Any, metafeatures, prior_floor: float = 1e-3) -> tupl
     return known, prior / prior.sum()
 
 
+def ranking_posterior(
+    log_prior: np.ndarray,
+    scores: np.ndarray,
+    columns: list[int],
+    values: np.ndarray,
+    noise: float,
+    min_gap: float = 0.0,
+) -> np.ndarray:
+    """Weights (sum 1) of known datasets given a study's observations: the prior (`log_prior`, one
+    per row of `scores`) times, for each pair of observed trials, ``1 - noise`` where the dataset's
+    pool scores (`scores`, datasets x pool configurations) order the pair as the study's `values`
+    (higher = better) did and `noise` where they order it the other way (a tie in the dataset's
+    scores counts half each). `columns` are the observed trials' pool configurations; a pair whose
+    values differ by less than `min_gap` of their range is skipped."""
+    log_w = np.array(log_prior, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if len(values) >= 2:
+        i, j = np.triu_indices(len(values), k=1)
+        gap = values[i] - values[j]
+        order = np.sign(gap)
+        keep = (order != 0) & (np.abs(gap) >= min_gap * (values.max() - values.min()))
+        i, j, order = i[keep], j[keep], order[keep]
+        ours = np.sign(scores[:, np.asarray(columns)[i]] - scores[:, np.asarray(columns)[j]])
+        agree = (ours == order).sum(axis=1) + 0.5 * (ours == 0).sum(axis=1)
+        disagree = len(order) - agree
+        log_w = log_w + agree * np.log(1 - noise) + disagree * np.log(noise)
+    w = np.exp(log_w - log_w.max())
+    return w / w.sum()
+
+
 class TransferSampler(ThreadLocked, _WrapsBase):
     """A sampler that learns, from the trials it sees, which known datasets the study resembles.
 
@@ -404,7 +434,7 @@ class TransferSampler(ThreadLocked, _WrapsBase):
         self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
         self._units = self._space.to_unit(configs).to_numpy(dtype=float)
         self._log_prior = np.log(prior)
-        self._log_agree, self._log_disagree = np.log(1 - noise), np.log(noise)
+        self._noise = noise
         self._min_gap = min_gap
         self._handover = handover
         self._max_pool_trials = max_pool_trials
@@ -452,19 +482,7 @@ class TransferSampler(ThreadLocked, _WrapsBase):
 
     def posterior(self, columns: list[int], values: np.ndarray) -> np.ndarray:
         """Weights of the known datasets given the observed orderings (sum 1)."""
-        log_w = self._log_prior.copy()
-        if len(values) >= 2:
-            i, j = np.triu_indices(len(values), k=1)
-            gap = values[i] - values[j]
-            order = np.sign(gap)
-            keep = (order != 0) & (np.abs(gap) >= self._min_gap * (values.max() - values.min()))
-            i, j, order = i[keep], j[keep], order[keep]
-            ours = np.sign(self._scores[:, np.asarray(columns)[i]] - self._scores[:, np.asarray(columns)[j]])
-            agree = (ours == order).sum(axis=1) + 0.5 * (ours == 0).sum(axis=1)
-            disagree = len(order) - agree
-            log_w = log_w + agree * self._log_agree + disagree * self._log_disagree
-        w = np.exp(log_w - log_w.max())
-        return w / w.sum()
+        return ranking_posterior(self._log_prior, self._scores, columns, values, self._noise, self._min_gap)
 
     def expected_improvement(self, columns: list[int], values: np.ndarray) -> np.ndarray:
         """Expected improvement of every pool configuration under the weighted known datasets."""
@@ -618,6 +636,12 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
         early exploration of configurations that did badly on similar datasets is discounted, and
         the study's own values decide how much the neighbours are trusted as it goes on. The GP
         models what the prior mean leaves.
+    prior_noise : ``None`` (default) keeps the prior mean's neighbour weights fixed. A value in
+        (0, 0.5) lets them learn from the study, as the :class:`TransferSampler`'s do: before each
+        proposal, every known dataset's weight is multiplied by ``1 - prior_noise`` for each pair
+        of observed trials its pool scores order the same way and by `prior_noise` for each pair
+        they order the other way (:func:`ranking_posterior`; observed trials read as their nearest
+        pool configurations), and ``z`` is recomputed from the new weights.
     """
 
     def __init__(
@@ -638,6 +662,7 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
         metric: str = "auto",
         device: str = "cpu",
         prior: float = 0.0,
+        prior_noise: float | None = None,
     ):
         from autometa._suggest import load_metamodel
         from autometa.datasets import load_dataset
@@ -662,9 +687,13 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
         if not prior >= 0:
             raise DataError(f"prior must be a non-negative weight (0: FSBO's zero mean), got {prior!r}.")
         self._prior = float(prior)
+        if prior_noise is not None and not 0 < prior_noise < 0.5:
+            raise DataError(f"prior_noise must be None (fixed weights) or in (0, 0.5), got {prior_noise!r}.")
+        self._prior_noise = prior_noise
         known, weights = neighbour_prior(model, metafeatures)
-        expected = weights @ scores.loc[known].to_numpy(dtype=float)  # per pool configuration
-        self._z = (expected - expected.mean()) / (expected.std() + 1e-12)
+        self._pool_scores = scores.loc[known].to_numpy(dtype=float)  # known datasets x pool configurations
+        self._log_weights = np.log(weights)
+        self._z = self._standardized(weights @ self._pool_scores)
         self._kernel = kernel if kernel is not None else pretrained_kernel(model, space=space, device=device)
         self._steps, self._continuous, self._n_candidates = int(steps), bool(continuous), int(n_candidates)
         self._seed = 0 if seed is None else int(seed)
@@ -731,14 +760,22 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
             return dict(self._configs[int(pool[choice])])
         return {k: p.from_unit(float(candidates[choice, i])) for i, (k, p) in enumerate(self._space.params.items())}
 
-    def _prior_z(self, points: np.ndarray) -> np.ndarray:
-        """The standardized neighbour prior of each point: that of its nearest pool configuration."""
-        nearest = np.argmin(np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1)
-        return self._z[nearest]
+    @staticmethod
+    def _standardized(expected: np.ndarray) -> np.ndarray:
+        return (expected - expected.mean()) / (expected.std() + 1e-12)
+
+    def _nearest(self, points: np.ndarray) -> np.ndarray:
+        """The nearest pool configuration (column) of each point, on the unit scale."""
+        return np.argmin(np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1)
 
     def _predict_with_prior(self, x: np.ndarray, ys: np.ndarray, candidates: np.ndarray):
         """Posterior (mean, sd) in the units of `ys` with the prior mean ``beta * z`` (see the class)."""
-        z, zc = self._prior_z(x), self._prior_z(candidates)
+        observed = self._nearest(x)
+        prior_z = self._z
+        if self._prior_noise is not None:
+            weights = ranking_posterior(self._log_weights, self._pool_scores, list(observed), ys, self._prior_noise)
+            prior_z = self._standardized(weights @ self._pool_scores)
+        z, zc = prior_z[observed], prior_z[self._nearest(candidates)]
         centre = z.mean()
         dz = z - centre
         beta = max(0.0, (dz @ (ys - ys.mean()) + self._prior) / (dz @ dz + 1.0))

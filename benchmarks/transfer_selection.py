@@ -44,6 +44,8 @@ VARIANTS = {
     "deepkernel prior=0.5": {"sampler": "deepkernel", "prior": 0.5},
     "deepkernel prior=1": {"sampler": "deepkernel", "prior": 1.0},
     "deepkernel prior=2": {"sampler": "deepkernel", "prior": 2.0},
+    # ... whose neighbour weights learn from the study's orderings, as the TransferSampler's do
+    "deepkernel prior=1 noise=0.2": {"sampler": "deepkernel", "prior": 1.0, "prior_noise": 0.2},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 

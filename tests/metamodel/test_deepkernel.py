@@ -171,3 +171,62 @@ def test_a_prior_mean_keeps_the_gp_near_what_did_well_on_the_neighbours(metadata
     assert np.mean(rated["prior"]) > np.mean(rated["zero"]), rated
     with pytest.raises(DataError, match="prior must be a non-negative weight"):
         DeepKernelSampler(metamodel=model, metafeatures=values, kernel=kernel, prior=-1.0)
+
+
+def test_ranking_posterior_weights_the_datasets_that_order_the_observations_alike():
+    """A known dataset whose scores order the observed trials as the study did gains weight; a
+    noise near 1/2 leaves the prior almost as it was; the TransferSampler reads the same function."""
+    from autometa.optuna import ranking_posterior
+
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(size=(3, 12))
+    columns = [0, 3, 5, 7, 9]
+    values = scores[1, columns] + 0.01 * rng.normal(size=5)
+    prior = np.log(np.full(3, 1 / 3))
+    sharp = ranking_posterior(prior, scores, columns, values, noise=0.1)
+    assert np.isclose(sharp.sum(), 1.0) and int(np.argmax(sharp)) == 1 and sharp[1] > 0.9, sharp
+    vague = ranking_posterior(prior, scores, columns, values, noise=0.499)
+    assert np.allclose(vague, 1 / 3, atol=0.02), vague
+    assert np.allclose(ranking_posterior(prior, scores, columns[:1], values[:1], noise=0.1), 1 / 3)
+
+
+def test_an_adaptive_prior_mean_runs_a_study_and_checks_its_noise(metadata):
+    """``prior_noise`` re-weights the neighbours behind the prior mean from the study's orderings:
+    it runs a study without repeating a pool configuration, the same seed gives the same trials,
+    and a noise outside (0, 0.5) is a clear error."""
+    from autometa.exceptions import DataError
+    from autometa.metamodel import MetaModel
+    from autometa.optuna import DeepKernelSampler, pretrained_kernel
+
+    data, space, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", guard_quantile=None).fit(data, space)
+    kernel = pretrained_kernel(model, steps=200)
+    pool = model.configs_.loc[model.method_.pool_scores.columns.astype(int)]
+    held = data.datasets[0]
+    values, scores = data.metafeatures.loc[held], data.scores.loc[held]
+    runs = []
+    for _ in range(2):
+        sampler = DeepKernelSampler(
+            metamodel=model,
+            metafeatures=values,
+            kernel=kernel,
+            continuous=False,
+            seed=0,
+            steps=10,
+            prior=1.0,
+            prior_noise=0.2,
+        )
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        columns = []
+        for _ in range(8):
+            trial = study.ask(model.space_.distributions())
+            point = [float(trial.params[k]) for k in pool.columns]
+            column = int(np.flatnonzero(np.isclose(pool.to_numpy(dtype=float), point).all(axis=1))[0])
+            study.tell(trial, float(scores[pool.index[column]]))
+            columns.append(column)
+        assert len(set(columns)) == len(columns), columns
+        runs.append(columns)
+    assert runs[0] == runs[1]
+    for noise in (0.0, 0.5, -1.0):
+        with pytest.raises(DataError, match=r"prior_noise must be None \(fixed weights\) or in \(0, 0.5\)"):
+            DeepKernelSampler(metamodel=model, metafeatures=values, kernel=kernel, prior=1.0, prior_noise=noise)
