@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -322,12 +323,16 @@ def write_report(
     title: str,
     command: str | Sequence[str],
     notes: str = "",
+    context: dict | None = None,
 ) -> list[Path]:
     """Writes ``<prefix>.csv.gz`` (every run: :func:`runs_table`), ``<prefix>_errors.csv``, the
-    markdown summary and the figures."""
+    markdown summary, the figures and, when given, ``<prefix>_context.json``: what the runs
+    depend on besides their methods (``autometa.benchmark._run.run_context``)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{prefix}.csv.gz", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
+    if context is not None:
+        (out / f"{prefix}_context.json").write_text(json.dumps(context, indent=1, sort_keys=True) + "\n")
     runs_table(curves).to_csv(paths[0], index=False, float_format="%.5g")
     # Summarize what the CSV holds, not the unrounded values: otherwise ties in the tables
     # depend on whether runs were merged from the CSV or computed in this process.
@@ -339,6 +344,12 @@ def write_report(
     except ImportError as error:
         paths[2].write_text(paths[2].read_text() + f"\nNo figures: {error} (pip install matplotlib).\n")
     return paths
+
+
+def read_context(out: str | Path, prefix: str) -> dict | None:
+    """The context a report's runs were made in (see :func:`write_report`), or None if unrecorded."""
+    path = Path(out) / f"{prefix}_context.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def read_report(out: str | Path, prefix: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:

@@ -21,6 +21,28 @@ def shipped_settings(space: str) -> dict[str, Any]:
     return {"method": model.method, "neighbours": model.neighbours, "guard_quantile": model.guard_quantile}
 
 
+def digest(table: pd.DataFrame) -> str:
+    """A short content hash of a table (its rows, in a sorted order), for a run's context."""
+    import hashlib
+
+    if table.empty:
+        return "none"
+    table = table.sort_values(list(table.columns)).reset_index(drop=True)
+    return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()).hexdigest()[:12]
+
+
+def run_context(settings: dict[str, Any], knowledge: pd.DataFrame, peers: pd.DataFrame | None) -> dict[str, Any]:
+    """What a benchmark's runs depend on besides the method itself: the meta-model settings
+    behind ``autometa``, the knowledge base's scores the folds learn from and the exact peer
+    evaluations regret is measured against. ``--merge`` adds runs only to runs made in the same
+    context, so a report never mixes meta-model settings or regret references."""
+    return {
+        "metamodel": {k: settings[k] for k in ("method", "neighbours", "guard_quantile")},
+        "knowledge_base": digest(knowledge),
+        "peers": "none" if peers is None else digest(peers),
+    }
+
+
 def shipped_method(space: str) -> str:
     """The method of the meta-model shipped for `space`."""
     return shipped_settings(space)["method"]
@@ -91,7 +113,7 @@ def benchmark(
 
     from autometa.benchmark._discrete import METHODS, run_discrete
     from autometa.benchmark._live import LIVE_METHODS, run_live
-    from autometa.benchmark._report import merge_curves, read_report, write_report
+    from autometa.benchmark._report import merge_curves, read_context, read_report, write_report
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaData
 
@@ -112,6 +134,13 @@ def benchmark(
         if limit:
             metadata = metadata.subset(metadata.datasets[:limit])
         peers = kb.peers(space) if {"flaml", "autogluon"} & set(methods) or len(kb.peers(space)) else None
+        context = run_context(
+            {"method": autometa_method, **settings},
+            metadata.scores.reset_index(names="dataset"),
+            None
+            if peers is None
+            else peers[peers["dataset"].isin(metadata.datasets)][["dataset", "peer", "rank", "score", "fit_seconds"]],
+        )
         fold_features = None
         if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods) and list(fold_seeds) == [0]:
             # Per-fold encoders are cached for fold seed 0 (the validation and the benchmark share them).
@@ -151,6 +180,9 @@ def benchmark(
     else:
         if not data:
             raise DataError("Live mode needs datasets: autometa benchmark --mode live DATA [DATA ...]")
+        context = run_context(
+            {"method": autometa_method, **settings}, kb.evaluations(space)[["dataset", "config_id", "score"]], None
+        )
         with tqdm(total=len(data), desc="benchmark (live)", unit="dataset", disable=quiet) as bar:
             curves, errors = run_live(
                 data,
@@ -174,8 +206,22 @@ def benchmark(
     commands = [command]
     if merge:
         old_curves, old_errors, old_commands = read_report(out, prefix)
+        old_context = read_context(out, prefix)
+        if old_context != context:
+            raise DataError(
+                f"Cannot merge with the runs in {Path(out) / prefix}: they were made in another context "
+                f"({old_context or 'not recorded'}; these: {context}). The meta-model settings, the knowledge "
+                "base or the peer evaluations changed since; re-run every method of the report without --merge."
+            )
         curves, errors = merge_curves(old_curves, curves, old_errors, errors)
         commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
     return write_report(
-        curves, errors, out, prefix, title=f"autometa benchmark: {mode}, {space}", command=commands, notes=notes
+        curves,
+        errors,
+        out,
+        prefix,
+        title=f"autometa benchmark: {mode}, {space}",
+        command=commands,
+        notes=notes,
+        context=context,
     )

@@ -1,5 +1,7 @@
 """The benchmark end to end on a tiny real knowledge base: discrete and live mode, CLI and report."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -315,7 +317,7 @@ def test_benchmark_bad_requests(metadata, capsys):
     assert main(["benchmark", "--mode", "live", "--location", str(kb_folder), "--quiet"]) == 2
 
 
-def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
+def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path, capsys):
     _, _, kb_folder = metadata
     common = [
         "benchmark",
@@ -349,6 +351,17 @@ def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path):
     other_budget = [a if a != "5" else "4" for a in common]
     assert main([*other_budget, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
     assert main([*common, "--methods", "portfolio", "--prefix", "nothing-yet", "--merge"]) == 2
+    # runs made with other meta-model settings (or another knowledge base, or other peer
+    # evaluations) cannot be merged either: the report would mix two references
+    context_path = tmp_path / "merged_context.json"
+    context = json.loads(context_path.read_text())
+    assert set(context) == {"metamodel", "knowledge_base", "peers"}
+    context["metamodel"]["neighbours"] = context["metamodel"]["neighbours"] + 1
+    context_path.write_text(json.dumps(context))
+    assert main([*common, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
+    context_path.unlink()  # a report made before contexts were recorded
+    assert main([*common, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
+    assert "another context" in capsys.readouterr().err
 
 
 def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
