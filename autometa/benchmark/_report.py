@@ -21,6 +21,7 @@ from autometa.benchmark._metrics import (
 from autometa.exceptions import DataError
 
 REPORT_BUDGETS = (1, 3, 5, 10, 20, 30, 50)
+STORED_FORMAT = "%.5g"  # the precision of every number in a report's CSV
 REPORT_TIMES = (1, 3, 5, 10, 20, 30, 50)  # in units of the dataset's median pool fit time
 
 
@@ -333,7 +334,7 @@ def write_report(
     paths = [out / f"{prefix}.csv.gz", out / f"{prefix}_errors.csv", out / f"{prefix}.md"]
     if context is not None:
         (out / f"{prefix}_context.json").write_text(json.dumps(context, indent=1, sort_keys=True) + "\n")
-    runs_table(curves).to_csv(paths[0], index=False, float_format="%.5g")
+    runs_table(curves).to_csv(paths[0], index=False, float_format=STORED_FORMAT)
     # Summarize what the CSV holds, not the unrounded values: otherwise ties in the tables
     # depend on whether runs were merged from the CSV or computed in this process.
     curves = curves_from_runs(pd.read_csv(paths[0]))
@@ -413,6 +414,12 @@ def merge_curves(
                 f"the same --seeds, --budget and datasets as the runs they are added to."
             )
     rerun = set(new["method"])
+    # Runs read back from a report carry the CSV's precision; new runs get the same before they
+    # are normalized together, or one configuration's score would differ in the last digits.
+    new = new.copy()
+    for column in CURVE_VALUES:
+        if column in new.columns:
+            new[column] = new[column].map(lambda v: float(STORED_FORMAT % v))
     curves = pd.concat([old[~old["method"].isin(rerun)], new], ignore_index=True)
     errors = pd.concat([old_errors[~old_errors["method"].isin(rerun)], new_errors], ignore_index=True)
     if "score" in curves.columns:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from autometa.benchmark import run_discrete, run_live, speed_up, write_report
-from autometa.benchmark._report import curves_from_runs, runs_table
+from autometa.benchmark._report import STORED_FORMAT, curves_from_runs, runs_table
 from autometa.cli import main
 from autometa.knowledge import KnowledgeBase
 
@@ -433,9 +433,11 @@ def test_a_live_merge_renormalizes_over_every_run(metadata, corpus_path):
     assert first["regret"].min() == 0 and added["regret"].min() == 0
     merged, _ = merge_curves(first, added, first_errors, added_errors)
     key = ["dataset", "method", "seed", "budget"]
-    pd.testing.assert_frame_equal(
+    pd.testing.assert_frame_equal(  # up to the stored precision of the added runs' scores
         merged.sort_values(key, ignore_index=True)[[*key, "regret"]],
         together.sort_values(key, ignore_index=True)[[*key, "regret"]],
+        check_exact=False,
+        atol=1e-4,
     )
     # Time (measured anew by each run) is in units of the median trial of both runs together.
     steps = merged.sort_values(key).groupby(["method", "seed"])["time"].diff().fillna(merged["time"])
@@ -444,6 +446,17 @@ def test_a_live_merge_renormalizes_over_every_run(metadata, corpus_path):
     assert {"score", "seconds"} <= set(back.columns)
     with pytest.raises(DataError, match="without their raw scores"):
         merge_curves(first.drop(columns=["score", "seconds"]), added, first_errors, added_errors)
+    # Runs read back from a report have the CSV's precision; a merged run that evaluated the same
+    # configurations gets exactly the same regret (new runs are stored at that precision first).
+    stored = first.copy()
+    for column in ("regret", "time", "score", "seconds"):
+        stored[column] = stored[column].map(lambda v: float(STORED_FORMAT % v))
+    again = first.assign(method="random-again")
+    merged, _ = merge_curves(stored, again, first_errors, first_errors.iloc[:0])
+    one, other = (
+        merged[merged["method"] == m].sort_values(key)["regret"].to_numpy() for m in ("random", "random-again")
+    )
+    np.testing.assert_array_equal(one, other)
 
 
 def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch):
