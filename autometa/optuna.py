@@ -766,7 +766,9 @@ class DeepKernelSampler(ThreadLocked, _WrapsBase):
 
     def _nearest(self, points: np.ndarray) -> np.ndarray:
         """The nearest pool configuration (column) of each point, on the unit scale."""
-        return np.argmin(np.square(points[:, None, :] - self._units[None, :, :]).sum(axis=2), axis=1)
+        # |p - u|^2 = |p|^2 + |u|^2 - 2 p.u: one matrix product instead of a points x pool x dims array
+        squared = np.square(points).sum(axis=1)[:, None] + np.square(self._units).sum(axis=1)[None, :]
+        return np.argmin(squared - 2.0 * points @ self._units.T, axis=1)
 
     def _predict_with_prior(self, x: np.ndarray, ys: np.ndarray, candidates: np.ndarray):
         """Posterior (mean, sd) in the units of `ys` with the prior mean ``beta * z`` (see the class)."""
