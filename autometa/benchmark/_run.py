@@ -120,6 +120,18 @@ def benchmark(
     if mode not in ("discrete", "live"):
         raise DataError(f"mode must be 'discrete' or 'live', got {mode!r}.")
     kb = KnowledgeBase(location)
+    prefix = prefix or f"benchmark_{mode}_{space}"
+
+    def refuse_another_context(context: dict[str, Any]) -> None:
+        """Before any run: a merge only adds to runs made in the same context."""
+        old_context = read_context(out, prefix) if merge else context
+        if old_context != context:
+            raise DataError(
+                f"Cannot merge with the runs in {Path(out) / prefix}: they were made in another context "
+                f"({old_context or 'not recorded'}; these: {context}). The meta-model settings, the knowledge "
+                "base or the peer evaluations changed since; re-run every method of the report without --merge."
+            )
+
     methods = list(methods or (METHODS if mode == "discrete" else LIVE_METHODS))
     shipped = shipped_settings(space)
     autometa_method = autometa_method or shipped["method"]
@@ -141,6 +153,7 @@ def benchmark(
             if peers is None
             else peers[peers["dataset"].isin(metadata.datasets)][["dataset", "peer", "rank", "score", "fit_seconds"]],
         )
+        refuse_another_context(context)
         fold_features = None
         if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods) and list(fold_seeds) == [0]:
             # Per-fold encoders are cached for fold seed 0 (the validation and the benchmark share them).
@@ -183,6 +196,7 @@ def benchmark(
         context = run_context(
             {"method": autometa_method, **settings}, kb.evaluations(space)[["dataset", "config_id", "score"]], None
         )
+        refuse_another_context(context)
         with tqdm(total=len(data), desc="benchmark (live)", unit="dataset", disable=quiet) as bar:
             curves, errors = run_live(
                 data,
@@ -202,17 +216,9 @@ def benchmark(
             "Live mode: real Optuna studies of 3-fold cross-validated fits (at most 2,000 rows); regret "
             "normalized per dataset over every trial of the run. See autometa/benchmark/_live.py."
         )
-    prefix = prefix or f"benchmark_{mode}_{space}"
     commands = [command]
     if merge:
         old_curves, old_errors, old_commands = read_report(out, prefix)
-        old_context = read_context(out, prefix)
-        if old_context != context:
-            raise DataError(
-                f"Cannot merge with the runs in {Path(out) / prefix}: they were made in another context "
-                f"({old_context or 'not recorded'}; these: {context}). The meta-model settings, the knowledge "
-                "base or the peer evaluations changed since; re-run every method of the report without --merge."
-            )
         curves, errors = merge_curves(old_curves, curves, old_errors, errors)
         commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
     return write_report(
