@@ -187,9 +187,16 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         n_configs=args.configs,
         folds=args.folds,
         max_rows=args.max_rows,
+        config_ids=tuple(args.config_ids) if args.config_ids else None,
     )
     results = collect(
-        plan, names=args.names, task=args.task, workers=args.workers, scheduler=args.scheduler, progress=not args.quiet
+        plan,
+        names=args.names,
+        task=args.task,
+        min_rows=args.min_rows,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
     )
     exported = sum(r["status"] == "exported" for r in results)
     print(
@@ -232,6 +239,12 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
             f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
             f"{protocol['seed']}, metric {protocol['metric']}"
         )
+        for rows, fidelity in facts.get("fidelities", {}).items():
+            hours = "" if fidelity["cv_seconds"] is None else f", {fidelity['cv_seconds'] / 3600:.1f} core-hours"
+            print(
+                f"    second fidelity: at most {rows} rows, {fidelity['datasets']} datasets x "
+                f"{fidelity['configurations_per_dataset']} configurations{hours}"
+            )
         if args.location is None:
             print(f"    {_shipped_metamodel_line(space)}")
             for line in (
@@ -644,6 +657,14 @@ def build_parser() -> argparse.ArgumentParser:
     col.add_argument("--names", nargs="+", help="only these datasets")
     col.add_argument("--folds", type=int, default=3, help="cross-validation folds (default: %(default)s)")
     col.add_argument("--max-rows", type=int, default=2000, help="row cap of each dataset (default: %(default)s)")
+    col.add_argument(
+        "--config-ids",
+        type=int,
+        nargs="+",
+        help="only these pool configurations (0 = the defaults): with another --max-rows, a second fidelity "
+        "(give it its own --storage and --out)",
+    )
+    col.add_argument("--min-rows", type=int, default=0, help="only datasets with more rows than this")
     col.add_argument("--no-metafeatures", action="store_true", help="do not update metafeatures.parquet")
 
     sug = command(

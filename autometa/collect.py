@@ -54,6 +54,8 @@ class Plan:
     out : the knowledge-base folder finished datasets are exported to.
     n_configs : space-filling configurations besides the defaults (the pool has ``n_configs + 1``).
     folds, max_rows, seed : the :class:`~autometa.protocol.Protocol`.
+    config_ids : only these configurations of the pool (ids keep their pool numbering); None: all.
+        With another ``max_rows``, a second fidelity: a subset of the pool measured on more rows.
     """
 
     corpus: str
@@ -64,6 +66,21 @@ class Plan:
     folds: int = 3
     max_rows: int = 2000
     seed: int = 0
+    config_ids: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        if self.config_ids is not None:
+            ids = tuple(sorted({int(i) for i in self.config_ids}))
+            if not ids or ids[0] < 0 or ids[-1] > self.n_configs:
+                raise DataError(
+                    f"config_ids must be pool ids from 0 (the defaults) to {self.n_configs}, got "
+                    f"{list(self.config_ids)[:10]}."
+                )
+            object.__setattr__(self, "config_ids", ids)
+
+    def ids(self) -> list[int]:
+        """The pool ids this plan evaluates."""
+        return list(self.config_ids) if self.config_ids is not None else list(range(self.n_configs + 1))
 
     def protocol(self):
         from autometa.protocol import Protocol
@@ -83,15 +100,34 @@ def _open_study(storage, plan: Plan, dataset, pool: list[dict]) -> Any:
         study = optuna.create_study(storage=storage, study_name=name, direction="maximize")
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(storage=storage, study_name=name)
+        _check_same_plan(study, plan)
         _repair_pool(study, pool)
         return study
     study.set_user_attr("pool_enqueue_started", time.time())
     for key, value in _study_attrs(plan, dataset, len(pool)).items():
         study.set_user_attr(key, value)
-    for config_id, params in enumerate(pool):
-        study.enqueue_trial(params, user_attrs={"config_id": config_id})
+    for config_id in plan.ids():
+        study.enqueue_trial(pool[config_id], user_attrs={"config_id": config_id})
     study.set_user_attr("pool_enqueued", True)
     return study
+
+
+def _check_same_plan(study, plan: Plan) -> None:
+    """A study found in the storage must have been made by the same protocol and pool subset:
+    resuming it under another one would mix two measurements in one file."""
+    recorded = study.user_attrs.get("protocol")
+    wanted = plan.protocol().as_dict()
+    ids = study.user_attrs.get("config_ids")
+    recorded_ids = list(ids) if ids is not None else list(range(int(study.user_attrs.get("pool_size", 0))))
+    if (recorded is not None and recorded != wanted) or (ids is not None and recorded_ids != plan.ids()):
+        differ = sorted(k for k in wanted if (recorded or {}).get(k) != wanted[k])
+        then = ", ".join(f"{k}={(recorded or {}).get(k)}" for k in differ)
+        now = ", ".join(f"{k}={wanted[k]}" for k in differ)
+        raise DataError(
+            f"The study {study.study_name!r} in this storage was collected with {then or 'the same protocol'} "
+            f"on {len(recorded_ids)} configurations; this run asks for {now or 'the same protocol'} on "
+            f"{len(plan.ids())}. Give this run its own --storage."
+        )
 
 
 def _study_attrs(plan: Plan, dataset, pool_size: int) -> dict[str, Any]:
@@ -107,6 +143,7 @@ def _study_attrs(plan: Plan, dataset, pool_size: int) -> dict[str, Any]:
         "pool_size": pool_size,
         "pool_seed": POOL_SEED,
         "protocol": plan.protocol().as_dict(),
+        **({"config_ids": plan.ids()} if plan.config_ids is not None else {}),
     }
 
 
@@ -268,7 +305,8 @@ def _holds_result(trial) -> bool:
 
 
 def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
-    """config_id -> attempts, for every pool configuration with no result and no trial in flight."""
+    """config_id -> attempts, for every configuration of the study (the pool, or the subset it
+    was made with) with no result and no trial in flight."""
     from optuna.trial import TrialState
 
     attempts: dict[int, int] = {}
@@ -284,12 +322,13 @@ def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
         else:
             attempts[config_id] = attempts.get(config_id, 0) + 1
     pool_size = int(study.user_attrs["pool_size"]) if pool_size is None else pool_size
-    return {i: attempts.get(i, 0) for i in range(pool_size) if i not in done and i not in in_flight}
+    ids = study.user_attrs.get("config_ids") or range(pool_size)
+    return {i: attempts.get(i, 0) for i in ids if i not in done and i not in in_flight}
 
 
 def export_study(study, plan, dataset) -> dict[str, Any]:
     """Write one finished study to the knowledge base as ``<space>/<dataset>.parquet`` (exactly one
-    row per pool configuration); returns counts."""
+    row per configuration of the study: the pool, or its subset); returns counts."""
     from optuna.trial import TrialState
 
     from autometa.knowledge import write_dataset
@@ -332,7 +371,8 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
             "trial_number": None,
             "error": f"interrupted {attempts} times without a result (killed by memory or time?)",
         }
-    table = pd.DataFrame([rows[i] for i in range(pool_size)])
+    ids = study.user_attrs.get("config_ids") or range(pool_size)
+    table = pd.DataFrame([rows[i] for i in ids])
     table["log_loss"] = table["log_loss"].astype(float)
     failures = int(table["error"].notna().sum())
     provenance = {
@@ -354,7 +394,7 @@ def _one_thread_per_process() -> None:
         os.environ[variable] = "1"
 
 
-def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None) -> list[str]:
+def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None, min_rows: int = 0) -> list[str]:
     from autometa.datasets import read_corpus_index
     from autometa.spaces import get_space
 
@@ -366,7 +406,11 @@ def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None) ->
         if unknown:
             raise DataError(f"Not in the corpus at {plan.corpus!r}: {sorted(unknown)[:10]}.")
     kinds = {"classification": {"binary", "multiclass"}}.get(task or "", {task} if task else set(space.tasks))
-    chosen = [e for e in entries if (wanted is None or e.name in wanted) and e.task in kinds and e.task in space.tasks]
+    chosen = [
+        e
+        for e in entries
+        if (wanted is None or e.name in wanted) and e.task in kinds and e.task in space.tasks and e.n_rows > min_rows
+    ]
     # Cheapest first: results start flowing early and an ETA settles quickly.
     return [e.name for e in sorted(chosen, key=lambda e: dataset_cost(e, plan.max_rows))]
 
@@ -385,20 +429,22 @@ def collect(
     *,
     names: Iterable[str] | None = None,
     task: str | None = None,
+    min_rows: int = 0,
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
     on_result: Callable[[dict], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Collect `plan` over the corpus (or `names`); returns one summary per dataset."""
+    """Collect `plan` over the corpus (or `names`; only datasets of more than `min_rows` rows);
+    returns one summary per dataset."""
     from tqdm.auto import tqdm
 
     from autometa.knowledge import is_exported, record_failure, write_manifest
 
-    todo = _dataset_names(plan, names, task)
+    todo = _dataset_names(plan, names, task, min_rows)
     remaining = [n for n in todo if not is_exported(plan.out, plan.space, n)]
     bar = tqdm(
-        total=len(remaining) * (plan.n_configs + 1),
+        total=len(remaining) * len(plan.ids()),
         unit="fit",
         desc=f"collect {plan.space}",
         disable=not progress,

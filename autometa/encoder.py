@@ -92,8 +92,10 @@ def build_embedding_table(
     ``<out>/dataset2vec.parquet`` with ``dataset2vec.json`` naming the encoder's sha256."""
     import json
 
+    from autometa.knowledge import exported_datasets
+
     encoder = load_encoder(encoder, device="cpu")
-    names = sorted({p.stem for p in Path(out).glob("*/*.parquet")})
+    names = exported_datasets(out)
     tables, _ = corpus_tables(corpus, names=names, progress=progress)
     table = embeddings(encoder, tables).sort_index().astype("float32")
     table.to_parquet(Path(out) / EMBEDDINGS_FILE)

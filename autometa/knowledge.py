@@ -13,6 +13,8 @@ Layout of a knowledge-base folder (the shipped one is ``autometa/data/kb``)::
                                 datasets (task, OpenML id, near-duplicate group, failures,
                                 cv_seconds: the summed time of its pool's cross-validations)
     metafeatures.parquet        handcrafted metafeatures of every dataset (full data)
+    rows-<N>/<space>/...        a second fidelity: a subset of the pool measured with a row cap of N
+                                (the same layout; ``autometa collect --max-rows N --config-ids ...``)
     groups.json                 what is held out together: each dataset's group under every rule of
                                 :data:`autometa.datasets.GROUP_RULES`, its near-duplicate group
                                 alone, and the rules that put it there (``autometa kb groups``)
@@ -38,6 +40,7 @@ METADATA_KEY = b"autometa"
 GROUPS_FILE = "groups.json"
 PEERS_FILE = "peers.parquet"  # exact evaluations of other systems' configurations (autometa.peers)
 PEER_COLUMNS = ["dataset", "peer", "rank", "params", "score", "log_loss", "fit_seconds", "error"]
+FIDELITY_PREFIX = "rows-"  # <kb>/rows-<N>/: evaluations with a row cap of N (a second fidelity)
 GROUPINGS = ("family", "near-duplicate")  # every grouping rule, or the content rule alone (the old grouping)
 
 
@@ -47,6 +50,12 @@ def default_location() -> Path:
 
 def _dataset_file(out: str | Path, space: str, dataset: str) -> Path:
     return Path(out) / space / f"{dataset}.parquet"
+
+
+def exported_datasets(out: str | Path) -> list[str]:
+    """The names of the datasets exported to any space of the knowledge base at `out` (not the
+    peers' table, not a second fidelity's folder)."""
+    return sorted({p.stem for p in Path(out).glob("*/*.parquet") if p.name != PEERS_FILE})
 
 
 def is_exported(out: str | Path, space: str, dataset: str) -> bool:
@@ -114,16 +123,17 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
     from autometa.spaces import get_space
 
     folder = Path(out) / space_name
-    files = sorted(folder.glob("*.parquet"))
+    files = sorted(p for p in folder.glob("*.parquet") if p.name != PEERS_FILE)
     failed_file = folder / "failed.json"
     failed = json.loads(failed_file.read_text()) if failed_file.is_file() else {}
     if not files:
         return None
     space = get_space(space_name)
-    datasets, protocol, pool_size, versions = {}, None, None, {}
+    datasets, protocol, pool_size, versions, config_ids = {}, None, None, {}, None
     for path in files:
         meta = read_metadata(path)
         protocol, pool_size = meta["protocol"], meta["pool_size"]
+        config_ids = meta.get("config_ids")
         versions = meta["package_versions"]
         datasets[meta["dataset"]] = {
             "task": meta["task"],
@@ -150,7 +160,12 @@ def write_manifest(out: str | Path, space_name: str) -> dict[str, Any] | None:
             "defaults": space.defaults,
             "fixed": {k: v for k, v in space.fixed.items()},
         },
-        "pool": {"size": pool_size, "seed": 0, "sampler": "scipy Sobol (scrambled); config 0 = defaults"},
+        "pool": {
+            "size": pool_size,
+            "seed": 0,
+            "sampler": "scipy Sobol (scrambled); config 0 = defaults",
+            **({"config_ids": config_ids} if config_ids is not None else {}),
+        },
         "protocol": protocol,
         "package_versions": versions,
         "metafeature_names": list(pd.read_parquet(metafeature_file).columns) if metafeature_file.is_file() else [],
@@ -250,6 +265,16 @@ class KnowledgeBase:
             {name: str(listed[name][key]) if name in listed else group for name, group in recorded.items()}
         )
 
+    def fidelities(self, space: str) -> dict[int, KnowledgeBase]:
+        """Row cap -> the knowledge base of `space` measured with that cap besides the main one
+        (``<location>/rows-<N>/``, see the module docstring); empty when there is none."""
+        found = {}
+        for path in self.location.glob(f"{FIDELITY_PREFIX}*/{space}/manifest.json"):
+            suffix = path.parent.parent.name[len(FIDELITY_PREFIX) :]
+            if suffix.isdigit():
+                found[int(suffix)] = KnowledgeBase(path.parent.parent)
+        return dict(sorted(found.items()))
+
     def peers(self, space: str) -> pd.DataFrame:
         """Exact evaluations of other systems' configurations on this knowledge base's datasets
         (one row per dataset, peer and rank; empty when none were made: ``autometa kb peers``)."""
@@ -277,14 +302,27 @@ class KnowledgeBase:
             summary["spaces"][space] = {
                 "datasets": len(manifest["datasets"]),
                 "datasets_by_task": tasks,
-                "configurations_per_dataset": manifest["pool"]["size"],
+                "configurations_per_dataset": _configurations(manifest),
                 "failed_fits": sum(i["failed_fits"] for i in manifest["datasets"].values()),
                 "cv_seconds": _cv_seconds(manifest["datasets"].values()),
                 "failed_datasets": manifest.get("failed_datasets", {}),
                 "protocol": manifest["protocol"],
                 "package_versions": manifest["package_versions"],
+                "fidelities": {
+                    rows: {
+                        "datasets": len(other.manifest(space)["datasets"]),
+                        "configurations_per_dataset": _configurations(other.manifest(space)),
+                        "cv_seconds": _cv_seconds(other.manifest(space)["datasets"].values()),
+                    }
+                    for rows, other in self.fidelities(space).items()
+                },
             }
         return summary
+
+
+def _configurations(manifest: dict[str, Any]) -> int:
+    """Configurations evaluated on each dataset: the pool, or the subset a second fidelity chose."""
+    return len(manifest["pool"].get("config_ids") or range(manifest["pool"]["size"]))
 
 
 def _cv_seconds(datasets) -> float | None:
@@ -301,7 +339,7 @@ def build_metafeature_table(out: str | Path, corpus: str | Path, progress: bool 
     from autometa.corpus import metafeature_table
 
     path = Path(out) / "metafeatures.parquet"
-    names = sorted({p.stem for p in Path(out).glob("*/*.parquet")})
+    names = exported_datasets(out)
     existing = pd.read_parquet(path) if path.is_file() else pd.DataFrame()
     missing = [n for n in names if n not in existing.index]
     if missing:

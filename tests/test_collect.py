@@ -414,3 +414,73 @@ def test_datasets_are_collected_cheapest_first_by_their_capped_size(corpus_path,
     entries = {e.name: e for e in read_corpus_index(corpus_path)}
     assert dataset_cost(entries["adult"], 2000) == 2000 * 14 and dataset_cost(entries["1027_ESL"], 2000) == 488 * 4
     assert dataset_cost(entries["iris"], 100) == 100 * 4 * 3
+
+
+def test_a_second_fidelity_collects_a_pool_subset_on_more_rows(corpus_path, tmp_path, capsys):
+    """``--max-rows N --config-ids ...`` into ``<kb>/rows-N``: the chosen pool ids only, with their
+    pool numbering and parameters, on datasets of more than ``--min-rows`` rows; the main knowledge
+    base lists it as a second fidelity, and a storage holding another protocol's study is refused."""
+    from autometa import DataError
+    from autometa.cli import main
+
+    kb = tmp_path / "kb"
+    main_plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 'main.db'}",
+        out=str(kb),
+        n_configs=8,
+    )
+    collect(main_plan, names=["iris", "phoneme"], progress=False)
+    args = ["collect", "--corpus", str(corpus_path), "--space", "lightgbm", "--configs", "8", "--quiet"]
+    args += ["--max-rows", "3000", "--config-ids", "0", "5", "3", "--min-rows", "2000", "--names", "iris", "phoneme"]
+    args += ["--storage", f"sqlite:///{tmp_path / 'fid.db'}", "--out", str(kb / "rows-3000"), "--no-metafeatures"]
+    assert main(args) == 0
+    folder = kb / "rows-3000" / "lightgbm"
+    assert sorted(p.name for p in folder.glob("*.parquet")) == ["phoneme.parquet"]  # iris has 150 rows
+    table = pd.read_parquet(folder / "phoneme.parquet")
+    pool = pd.read_parquet(kb / "lightgbm" / "phoneme.parquet").set_index("config_id")
+    assert table["config_id"].tolist() == [0, 3, 5]
+    params = [c for c in pool.columns if c in table.columns and c not in ("score", "log_loss", "fit_seconds")]
+    params = [c for c in params if c not in ("fold_scores", "error", "trial_number")]
+    assert np.allclose(table.set_index("config_id")[params].astype(float), pool.loc[[0, 3, 5], params].astype(float))
+    assert table["score"].notna().all()
+    # More rows than the main knowledge base's 2,000: other scores for the same configurations.
+    assert not np.allclose(table["score"], pool.loc[[0, 3, 5], "score"])
+
+    base = KnowledgeBase(kb)
+    assert base.spaces() == ["lightgbm"] and list(base.fidelities("lightgbm")) == [3000]
+    second = base.fidelities("lightgbm")[3000]
+    assert second.manifest("lightgbm")["protocol"]["max_rows"] == 3000
+    assert second.manifest("lightgbm")["pool"]["config_ids"] == [0, 3, 5]
+    info = base.info()["spaces"]["lightgbm"]["fidelities"][3000]
+    assert info["datasets"] == 1 and info["configurations_per_dataset"] == 3
+    capsys.readouterr()
+    assert main(["kb", "info", "--location", str(kb)]) == 0
+    assert "second fidelity: at most 3000 rows, 1 datasets x 3 configurations" in capsys.readouterr().out
+
+    (folder / "phoneme.parquet").unlink()  # re-collect into the same storage with another row cap
+    other = Plan(**{**main_plan.__dict__, "storage": f"sqlite:///{tmp_path / 'fid.db'}", "out": str(kb / "x")})
+    other = Plan(**{**other.__dict__, "max_rows": 2500, "config_ids": (0, 3, 5)})
+    result = collect(other, names=["phoneme"], progress=False)
+    assert result[0]["status"] == "failed" and "Give this run its own --storage" in result[0]["reason"]
+    with pytest.raises(DataError, match="config_ids must be pool ids from 0"):
+        Plan(**{**main_plan.__dict__, "config_ids": (0, 9)})
+
+
+def test_manifests_and_metafeatures_skip_the_peers_table(corpus_path, tmp_path):
+    """peers.parquet sits beside the datasets' files but is not one: collecting more datasets into
+    a knowledge base that has peer evaluations rebuilds its manifest and lists no dataset 'peers'."""
+    from autometa.knowledge import PEER_COLUMNS, PEERS_FILE, exported_datasets, write_manifest, write_table
+
+    plan = Plan(
+        corpus=str(corpus_path),
+        space="lightgbm",
+        storage=f"sqlite:///{tmp_path / 's.db'}",
+        out=str(tmp_path / "kb"),
+        n_configs=2,
+    )
+    collect(plan, names=["iris"], progress=False)
+    write_table(plan.out, "lightgbm", PEERS_FILE, pd.DataFrame(columns=PEER_COLUMNS))
+    assert write_manifest(plan.out, "lightgbm")["datasets"].keys() == {"iris"}
+    assert exported_datasets(plan.out) == ["iris"]
