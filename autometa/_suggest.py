@@ -8,11 +8,22 @@ from typing import Any
 from autometa.exceptions import DataError
 
 
-def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest", metric: str = "auto"):
+def load_metamodel(
+    metamodel: Any,
+    space: str,
+    *,
+    role: str = "suggest",
+    metric: str = "auto",
+    rows: int | None = None,
+    task: str | None = None,
+):
     """A MetaModel from "default" (shipped with the package for `role`: "suggest" or "sampler",
     and for `metric`), a folder, or a MetaModel. A `metric` other than "auto" must be the one the
-    meta-model learned from (:func:`autometa.protocol.resolve_metric` names)."""
-    from autometa.metamodel import MetaModel, shipped_metamodel_path
+    meta-model learned from (:func:`autometa.protocol.resolve_metric` names). `rows`: the rows
+    the advice is for; a folder with meta-models learned at several row caps (``rows-<N>/``
+    subfolders, :func:`autometa.metamodel.fidelity_folder`) gives the one measured nearest that
+    size among those that learned from `task`'s kind."""
+    from autometa.metamodel import MetaModel, fidelity_folder, shipped_metamodel_path
     from autometa.protocol import resolve_metric
 
     recorded = resolve_metric(metric).name
@@ -38,7 +49,7 @@ def load_metamodel(metamodel: Any, space: str, *, role: str = "suggest", metric:
                 f"No meta-model at {str(folder)!r}. Pass metamodel= a folder written by MetaModel.save, or use "
                 "a space with a shipped default (see autometa kb info)."
             )
-        model = MetaModel.load(folder)
+        model = MetaModel.load(fidelity_folder(folder, rows, task) if role == "suggest" else folder)
     if model.space != space:
         raise DataError(f"The meta-model was fitted for space {model.space!r}, not {space!r}.")
     learned = getattr(model, "metric_", "score")
@@ -127,7 +138,7 @@ def explain(
     if data.task not in search_space.tasks:
         raise DataError(f"Search space {space!r} supports {list(search_space.tasks)}, not {data.task!r} tasks.")
     resolve_metric(metric, data.task)
-    model = load_metamodel(metamodel, space, metric=metric)
+    model = load_metamodel(metamodel, space, metric=metric, rows=data.n_rows, task=data.task)
     model.check_task(data.task)
     values = model.describe(data)
     suggestions = model.suggest_configs(values, n, random_state=random_state)
@@ -149,6 +160,9 @@ def explain(
             "guard_quantile": model.guard_quantile,
             "metric": getattr(model, "metric_", "score"),
             "datasets": model.provenance_.get("datasets"),
+            # The row cap its scores were measured with: advice for a large dataset comes from the
+            # knowledge base's second fidelity where one ships (see autometa.load_metamodel).
+            "max_rows": model.provenance_.get("knowledge_base", {}).get("max_rows"),
         },
         "neighbours": [{"dataset": d, "distance": round(float(v), 4)} for d, v in distances.items()],
         # For scale: 95% of the known datasets have another known dataset at most this far.

@@ -353,6 +353,7 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         f"# {report['learner']} ({report['space']}) for {report['dataset']} ({report['task']}): "
         f"{len(suggestions)} configurations to try in this order; meta-model {report['metamodel']['method']}, "
         f"learned from {report['metamodel']['metric']}"
+        + (f" measured on up to {report['metamodel']['max_rows']} rows" if report["metamodel"].get("max_rows") else "")
     )
     print(
         "# nearest known datasets (distance = mean absolute difference of min-max-scaled metafeatures; 0 = "
@@ -479,6 +480,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         neighbours=args.neighbours,
         guard_quantile=args.guard_quantile,
         metric=args.metric,
+        rows=args.fidelity,
     )
     folder = model.save(args.out)
     print(
@@ -806,6 +808,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="score",
         help="the recorded metric to learn from: score (default; ROC-AUC for classification, R^2 for "
         "regression) or log_loss (the classification datasets only)",
+    )
+    mmfit.add_argument(
+        "--fidelity",
+        type=int,
+        metavar="ROWS",
+        help="learn from the knowledge base's second fidelity with this row cap (kb info lists them); save it "
+        "as rows-ROWS/ inside the main meta-model's folder, and suggest uses it for datasets nearer that size",
     )
     mmfit.add_argument(
         "--neighbours", type=int, default=10, help="nearest datasets knn_portfolio reads (default: %(default)s)"

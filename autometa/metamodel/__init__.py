@@ -10,7 +10,7 @@ their grouped leave-dataset-out validation, which runs the same :class:`MetaMode
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Query, Settings
-from autometa.metamodel._model import MetaModel, Suggestion, shipped_metamodel_path
+from autometa.metamodel._model import FIDELITY_PREFIX, MetaModel, Suggestion, fidelity_folder, shipped_metamodel_path
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID, StudySource, metadata_from_studies
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
@@ -19,6 +19,7 @@ from autometa.metamodel._validation import CANDIDATES, Candidate, expected_rando
 __all__ = [
     "CANDIDATES",
     "DEFAULT_METHOD",
+    "FIDELITY_PREFIX",
     "FIRST_STUDY_CONFIG_ID",
     "METHODS",
     "Candidate",
@@ -33,6 +34,7 @@ __all__ = [
     "Suggestion",
     "Surrogate",
     "expected_random_best_of",
+    "fidelity_folder",
     "greedy_best_of",
     "greedy_portfolio",
     "l1_distances",

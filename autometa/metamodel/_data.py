@@ -64,17 +64,28 @@ class MetaData:
 
     @classmethod
     def from_knowledge_base(
-        cls, knowledge_base, space: str, grouping: str = "family", metric: str = "score"
+        cls, knowledge_base, space: str, grouping: str = "family", metric: str = "score", rows: int | None = None
     ) -> MetaData:
         """Every dataset of `space` in a knowledge base that records `metric` (``"score"``, or
         ``"log_loss"``: the classification datasets, each log-loss capped at that of predicting
         the class frequencies); `grouping` says which datasets are held out together
-        (:meth:`autometa.knowledge.KnowledgeBase.groups`)."""
+        (:meth:`autometa.knowledge.KnowledgeBase.groups`). `rows`: the knowledge base's second
+        fidelity with that row cap (:meth:`~autometa.knowledge.KnowledgeBase.fidelities`: a pool
+        subset measured on more rows; metafeatures and groups come from the main one)."""
         from autometa.protocol import resolve_metric
 
         recorded = resolve_metric(metric)
-        evaluations = knowledge_base.evaluations(space)
-        manifest = knowledge_base.manifest(space)
+        measured = knowledge_base
+        if rows is not None:
+            fidelities = knowledge_base.fidelities(space)
+            if rows not in fidelities:
+                raise DataError(
+                    f"The {space} knowledge base at {str(knowledge_base.location)!r} has no fidelity of {rows} rows; "
+                    f"it has {sorted(fidelities) or 'none'} besides the main one."
+                )
+            measured = fidelities[rows]
+        evaluations = measured.evaluations(space)
+        manifest = measured.manifest(space)
         info = pd.DataFrame(manifest["datasets"]).T
         has_metric = set(info.index[info["task"].isin(recorded.tasks)])
         evaluations = evaluations[evaluations["dataset"].isin(has_metric)]
@@ -102,7 +113,8 @@ class MetaData:
             .select_dtypes("number")
             .drop(columns=["n_failed", "seconds", "openml_id"], errors="ignore")
         )
-        groups = knowledge_base.groups(space, grouping).loc[scores.index].astype(str)
+        groups = knowledge_base.groups(space, grouping).reindex(scores.index)
+        groups = groups.fillna(measured.groups(space, grouping).reindex(scores.index)).astype(str)
         costs = None
         if "fit_seconds" in evaluations.columns:
             costs = evaluations.pivot(index="dataset", columns="config_id", values="fit_seconds").loc[scores.index]

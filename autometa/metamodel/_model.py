@@ -91,6 +91,35 @@ class Suggestion:
     because: str
 
 
+FIDELITY_PREFIX = "rows-"  # <meta-model folder>/rows-<N>/: the model learned from a second fidelity
+FIRST_FIDELITY_ROWS = 2000  # the row cap of a meta-model that does not record one
+
+
+def fidelity_folder(folder: str | Path, n_rows: int | None, task: str | None = None) -> Path:
+    """The meta-model folder that advises a dataset of `n_rows` rows: `folder` itself, or its
+    ``rows-<N>/`` subfolder (a meta-model learned from the knowledge base's second fidelity with a
+    row cap of N) whose row cap is nearest `n_rows` on a log scale. A dataset larger than every
+    cap gets the largest; with `n_rows` None, or no subfolder, `folder`. With `task`, only
+    subfolders whose meta-model learned from datasets of that task kind count."""
+    folder = Path(folder)
+    caps = {}
+    for path in folder.glob(f"{FIDELITY_PREFIX}*/metamodel.json"):
+        suffix = path.parent.name[len(FIDELITY_PREFIX) :]
+        provenance = json.loads(path.read_text()).get("provenance", {})
+        kinds = provenance.get("datasets_by_task") or provenance.get("knowledge_base", {}).get("datasets_by_task")
+        if suffix.isdigit() and (task is None or not kinds or task in kinds):
+            caps[int(suffix)] = path.parent
+    if n_rows is None or not caps:
+        return folder
+    own = FIRST_FIDELITY_ROWS
+    document = folder / "metamodel.json"
+    if document.is_file():
+        own = json.loads(document.read_text()).get("provenance", {}).get("knowledge_base", {}).get("max_rows", own)
+    caps[int(own)] = folder
+    nearest = min(caps, key=lambda cap: (abs(np.log(max(n_rows, 1) / cap)), cap))
+    return caps[nearest]
+
+
 def _document_digest(document: dict[str, Any]) -> str:
     """sha256 of the document without its own checksum field, in a canonical JSON form."""
     body = {k: v for k, v in document.items() if k != "document_sha256"}
@@ -158,6 +187,7 @@ class MetaModel:
         studies=(),
         tasks: tuple[str, ...] | None = None,
         metric: str = "score",
+        rows: int | None = None,
         **kwargs: Any,
     ) -> MetaModel:
         """Fit on every dataset of a knowledge base (`autometa.knowledge.KnowledgeBase`).
@@ -168,8 +198,11 @@ class MetaModel:
             ``multiclass``, ``regression``; default: all).
         metric : the recorded metric to learn from: ``"score"`` (the protocol's: ROC-AUC for
             classification, R^2 for regression) or ``"log_loss"`` (classification datasets only).
+        rows : learn from the knowledge base's second fidelity with this row cap (a pool subset
+            measured on more rows) instead of the main one; the model then advises datasets of
+            about that size (:func:`autometa.load_metamodel` with ``rows=``).
         """
-        metadata = MetaData.from_knowledge_base(knowledge_base, space, metric=metric)
+        metadata = MetaData.from_knowledge_base(knowledge_base, space, metric=metric, rows=rows)
         if tasks is not None:
             metadata = metadata.subset([d for d in metadata.datasets if metadata.tasks.loc[d] in set(tasks)])
             if not metadata.datasets:
@@ -191,8 +224,10 @@ class MetaModel:
             metadata = metadata.concat(metadata_from_studies(studies, space))
         model = cls(space, method, **kwargs).fit(metadata, knowledge_base.space(space))
         model.encoder_sha256_ = encoder_sha256
+        measured = knowledge_base if rows is None else knowledge_base.fidelities(space)[rows]
         model.provenance_["knowledge_base"] = {
             "space_fingerprint": knowledge_base.manifest(space)["space"]["fingerprint"],
+            "max_rows": int(measured.manifest(space)["protocol"]["max_rows"]),
             "datasets_by_task": metadata.tasks.value_counts().to_dict(),
             "studies": [d for d in metadata.datasets if d.startswith("study:")],
         }
