@@ -7,10 +7,14 @@ rows (3-fold, the knowledge base's protocol otherwise unchanged: same seed, same
 - FLAML's zero-shot configuration, chosen on the rows it is scored on (the capped full-size rows);
 - autometa's top 5, from a meta-model refitted without the dataset's family group (the shipped
   method and settings);
-- the 16 best pool configurations of the dataset's 2,000-row evaluation.
+- the 16 best pool configurations of the dataset's 2,000-row evaluation;
+- with ``--fidelity N``: the top 5 of the meta-model learned from the knowledge base's second
+  fidelity (a pool subset measured on up to N rows, ``autometa collect --max-rows N
+  --config-ids ...``), refitted without the dataset's family group (source ``autometa-sized``).
 
 Each evaluation is one row of ``<out>/full_size_<space>/<dataset>.csv`` (written when the dataset
-is done; a dataset whose file exists is skipped, so the run resumes), cheapest datasets first.
+is done, cheapest datasets first); a re-run adds only the (source, rank) rows a file lacks, and
+measures a configuration once per dataset, so the run resumes and takes new sources.
 ``--report`` summarizes whatever is done into ``<out>/full_size_<space>.md``: the Spearman rank
 agreement of the pool configurations between 2,000 rows and full size, top-1 and best-of-5
 against the defaults and FLAML at full size, and the fit times.
@@ -39,38 +43,49 @@ from autometa.metamodel import MetaData, MetaModel
 from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows
 
 MIN_ROWS = 10_000
+COLUMNS = ["dataset", "rows", "source", "rank", "config_id", "params", "score", "fit_seconds", "score_2000", "error"]
 TOP_POOL = 16
 TOP_AUTOMETA = 5
 
 
-def configurations(name: str, metadata: MetaData, pool, settings: dict, rows) -> list[dict]:
-    """(source, rank, config_id or None, params) of what is evaluated on one dataset; `pool` is the
-    knowledge base's SearchSpace, `settings` the shipped meta-model's (``shipped_settings``)."""
-    from autometa.peers import flaml_configuration
+def configurations(name: str, metadata: MetaData, pool, settings: dict, sized: MetaData | None = None) -> list[dict]:
+    """(source, rank, config_id, params) of the pool configurations evaluated on one dataset
+    (FLAML's, chosen on the rows, is added by ``run``); `pool` is the knowledge base's
+    SearchSpace, `settings` the shipped meta-model's (``shipped_settings``); `sized`: the
+    knowledge base's second fidelity, whose meta-model gives the ``autometa-sized`` source."""
 
-    train = metadata.without_group_of(name)
-    model = MetaModel(
-        metadata.space, settings["method"], neighbours=settings["neighbours"], guard_quantile=settings["guard_quantile"]
-    )
-    model.fit(train, pool)
-    picks, _ = model.rank_pool(metadata.metafeatures.loc[name], TOP_AUTOMETA)
-    best_pool = metadata.scores.loc[name].sort_values(ascending=False, kind="stable").index[:TOP_POOL]
+    def top(train: MetaData) -> list[int]:
+        model = MetaModel(
+            metadata.space,
+            settings["method"],
+            neighbours=settings["neighbours"],
+            guard_quantile=settings["guard_quantile"],
+        )
+        picks, _ = model.fit(train, pool).rank_pool(metadata.metafeatures.loc[name], TOP_AUTOMETA)
+        return [int(c) for c in picks]
 
     def typed(config_id) -> dict:
         return pool.clip(metadata.configs.loc[int(config_id)].to_dict())
 
+    best_pool = metadata.scores.loc[name].sort_values(ascending=False, kind="stable").index[:TOP_POOL]
     out = [{"source": "defaults", "rank": 0, "config_id": 0, "params": typed(0)}]
-    out += [{"source": "autometa", "rank": r, "config_id": int(c), "params": typed(c)} for r, c in enumerate(picks)]
-    out += [{"source": "pool", "rank": r, "config_id": int(c), "params": typed(c)} for r, c in enumerate(best_pool)]
-    out.append({"source": "flaml", "rank": 0, "config_id": None, "params": flaml_configuration(rows)})
+    sources = {"autometa": top(metadata.without_group_of(name)), "pool": [int(c) for c in best_pool]}
+    if sized is not None:  # the fidelity's meta-model, refitted without the dataset's family group
+        group = metadata.groups.loc[name]
+        sources["autometa-sized"] = top(sized.subset([d for d in sized.datasets if sized.groups.loc[d] != group]))
+    for source, ids in sources.items():
+        out += [{"source": source, "rank": r, "config_id": c, "params": typed(c)} for r, c in enumerate(ids)]
     return out
 
 
 def run(args) -> None:
+    from autometa.peers import flaml_configuration
+
     kb = KnowledgeBase()
     metadata = MetaData.from_knowledge_base(kb, args.space)
     space = kb.space(args.space)
     settings = shipped_settings(args.space)
+    sized = MetaData.from_knowledge_base(kb, args.space, rows=args.fidelity) if args.fidelity else None
     protocol = Protocol(folds=3, max_rows=args.max_rows, seed=0)
     entries = {e.name: e for e in read_corpus_index(args.corpus)}
     big = [d for d in metadata.datasets if d in entries and entries[d].n_rows > MIN_ROWS]
@@ -82,22 +97,35 @@ def run(args) -> None:
     print(f"{len(big)} datasets with more than {MIN_ROWS} rows: {', '.join(big)}", flush=True)
     for name in big:
         path = folder / f"{name}.csv"
-        if path.is_file():
+        done = pd.read_csv(path) if path.is_file() else pd.DataFrame(columns=COLUMNS)
+        have = set(zip(done["source"], done["rank"]))
+        items = [
+            i for i in configurations(name, metadata, space, settings, sized) if (i["source"], i["rank"]) not in have
+        ]
+        if not items and ("flaml", 0) in have:
             continue
         start = time.perf_counter()
         dataset = next(load_corpus(args.corpus, names=[name]))
         rows = prepare_rows(dataset, protocol)
         folds = fold_indices(rows, protocol)
-        evaluated: dict[int, object] = {}
+        if ("flaml", 0) not in have:
+            items.append({"source": "flaml", "rank": 0, "config_id": None, "params": flaml_configuration(rows)})
+        # A configuration measured before (under another source, or in an earlier run): one fit.
+        evaluated = {
+            int(r["config_id"]): (r["score"], r["fit_seconds"], r["error"])
+            for _, r in done.iterrows()
+            if pd.notna(r["config_id"])
+        }
         records = []
-        for item in configurations(name, metadata, space, settings, rows):
+        for item in items:
             key = item["config_id"]
-            if key is not None and key in evaluated:
-                result = evaluated[key]  # the same configuration under two sources: one fit
-            else:
+            if key is None or key not in evaluated:
                 result = evaluate(space, item["params"], rows, protocol, folds)
+                measured = (result.score, result.fit_seconds, result.error)
                 if key is not None:
-                    evaluated[key] = result
+                    evaluated[key] = measured
+            else:
+                measured = evaluated[key]
             records.append(
                 {
                     "dataset": name,
@@ -106,16 +134,18 @@ def run(args) -> None:
                     "rank": item["rank"],
                     "config_id": key,
                     "params": json.dumps(item["params"], sort_keys=True, default=str),
-                    "score": result.score,
-                    "fit_seconds": result.fit_seconds,
+                    "score": measured[0],
+                    "fit_seconds": measured[1],
                     "score_2000": float(metadata.scores.loc[name, key]) if key is not None else np.nan,
-                    "error": result.error,
+                    "error": measured[2],
                 }
             )
+        table = pd.concat([done, pd.DataFrame(records, columns=COLUMNS)], ignore_index=True) if len(done) else None
+        table = pd.DataFrame(records, columns=COLUMNS) if table is None else table
         tmp = path.with_suffix(".tmp")
-        pd.DataFrame(records).to_csv(tmp, index=False)
+        table.to_csv(tmp, index=False)
         tmp.rename(path)
-        print(f"{name}: {len(rows.y)} rows, {time.perf_counter() - start:.0f} s", flush=True)
+        print(f"{name}: {len(rows.y)} rows, {len(records)} added, {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _scores(part: pd.DataFrame, source: str) -> np.ndarray:
@@ -124,6 +154,30 @@ def _scores(part: pd.DataFrame, source: str) -> np.ndarray:
 
 def _scores_2000(part: pd.DataFrame, source: str) -> np.ndarray:
     return part[part["source"] == source].sort_values("rank")["score_2000"].to_numpy()
+
+
+def _sized_columns(sized: np.ndarray, auto: np.ndarray, defaults: float, flaml: np.ndarray) -> dict:
+    """The fidelity-aware meta-model's picks against the defaults, FLAML and the 2,000-row model's."""
+    if not len(sized):
+        return {}
+    peer = flaml[0] if len(flaml) else np.nan
+    return {
+        "sized top-1": sized[0],
+        "sized best of 5": np.nanmax(sized),
+        "sized top-1 - defaults": sized[0] - defaults,
+        "sized top-1 - flaml": sized[0] - peer,
+        "sized best of 5 - flaml": np.nanmax(sized) - peer,
+        "sized top-1 - top-1": sized[0] - auto[0],
+        "sized best of 5 - best of 5": np.nanmax(sized) - np.nanmax(auto),
+    }
+
+
+def _versus(per: pd.DataFrame, column: str, label: str) -> str:
+    values = per[column].dropna()
+    return (
+        f"- {label}: mean {values.mean():+.4f}, better on {(values > 0).sum()}, worse on {(values < 0).sum()} "
+        f"of {len(values)}."
+    )
 
 
 def _shrink(per: pd.DataFrame, label: str, small: str, large: str) -> str:
@@ -175,6 +229,7 @@ def report(args) -> None:
                 "top-1 - defaults at 2,000": small["autometa"][0] - small["defaults"][0],
                 "best of 5 - defaults at 2,000": np.nanmax(small["autometa"]) - small["defaults"][0],
                 "best at 2,000 - defaults at 2,000": small["pool"][0] - small["defaults"][0],
+                **_sized_columns(_scores(part, "autometa-sized"), auto, defaults, flaml),
                 "fit s (median)": part["fit_seconds"].median(),
                 "fit s (autometa top-1)": part[part["source"] == "autometa"].sort_values("rank")["fit_seconds"].iloc[0],
                 "fit s (defaults)": part[part["source"] == "defaults"]["fit_seconds"].iloc[0],
@@ -187,7 +242,9 @@ def report(args) -> None:
         __doc__.split("\n\n")[1].replace("\n", " "),
         "",
         "Command: `OMP_NUM_THREADS=1 nice python benchmarks/full_size.py --corpus ../shared/datasets/pmlb"
-        f" --out {args.out} --max-rows {args.max_rows}`, then `--report`.",
+        f" --out {args.out} --max-rows {args.max_rows}"
+        + (f" --fidelity {args.fidelity}" if args.fidelity else "")
+        + "`, then the same with `--report`.",
         "",
         f"{len(per)} datasets measured so far. Scores: ROC-AUC (macro one-vs-rest for multiclass) or R², "
         "3-fold, on up to the row cap.",
@@ -209,6 +266,25 @@ def report(args) -> None:
         f"- autometa's best of 5 minus FLAML: mean {per['best of 5 - flaml'].mean():+.4f}, "
         f"better on {(per['best of 5 - flaml'] > 0).sum()} of {per['best of 5 - flaml'].notna().sum()}.",
         "",
+        *(
+            [
+                "## Advice from the second fidelity",
+                "",
+                "`autometa-sized`: the top 5 of the meta-model learned from the knowledge base's second fidelity "
+                f"(the pool subset measured on up to {args.fidelity} rows; `--fidelity {args.fidelity}`), refitted "
+                "without the dataset's family group: what `suggest` gives a dataset of this size once that "
+                "meta-model ships.",
+                "",
+                _versus(per, "sized top-1 - defaults", "its first suggestion minus the defaults"),
+                _versus(per, "sized top-1 - flaml", "its first suggestion minus FLAML"),
+                _versus(per, "sized best of 5 - flaml", "its best of 5 minus FLAML"),
+                _versus(per, "sized top-1 - top-1", "its first suggestion minus the 2,000-row meta-model's"),
+                _versus(per, "sized best of 5 - best of 5", "its best of 5 minus the 2,000-row meta-model's"),
+                "",
+            ]
+            if "sized top-1" in per.columns
+            else []
+        ),
         "## Does the advice shrink with size?",
         "",
         "The same configurations' gain over the library defaults, on the 2,000-row evaluation of the "
@@ -243,6 +319,12 @@ def main() -> None:
     parser.add_argument("--space", default="lightgbm")
     parser.add_argument("--max-rows", type=int, default=50_000)
     parser.add_argument("--names", nargs="+")
+    parser.add_argument(
+        "--fidelity",
+        type=int,
+        help="also evaluate the top 5 of the meta-model learned from the knowledge base's second fidelity "
+        "with this row cap (source autometa-sized), refitted without the dataset's family",
+    )
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--report", action="store_true", help="summarize what is measured")
     args = parser.parse_args()
