@@ -46,6 +46,8 @@ VARIANTS = {
     "deepkernel prior=2": {"sampler": "deepkernel", "prior": 2.0},
     # ... whose neighbour weights learn from the study's orderings, as the TransferSampler's do
     "deepkernel prior=1 noise=0.2": {"sampler": "deepkernel", "prior": 1.0, "prior_noise": 0.2},
+    # ... after the first 3 of the neighbours' picks (a best-of-3 portfolio, as warm start + TPE)
+    "deepkernel prior=1 warm_start=3": {"sampler": "deepkernel", "prior": 1.0, "warm_start": 3},
 }
 BUDGETS = (1, 3, 5, 10, 20, 30, 50)
 
