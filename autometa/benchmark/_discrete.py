@@ -90,10 +90,22 @@ class HeldOut:
 
     def bounds(self) -> tuple[float, float]:
         """(best, worst) score over the pool and every peer evaluation: regret 0 is the best of both."""
-        every = np.concatenate(
-            [self.scores.to_numpy(dtype=float), *[np.asarray(s, dtype=float) for s in self.peers.values()]]
-        )
-        return float(np.nanmax(every)), float(np.nanmin(every))
+        return score_bounds(self.scores, self.peers.values())
+
+
+def score_bounds(scores: pd.Series, peer_scores=()) -> tuple[float, float]:
+    """(best, worst) of a dataset's pool `scores` and its peers' exact evaluations (lists of scores)."""
+    every = np.concatenate([scores.to_numpy(dtype=float), *[np.asarray(s, dtype=float) for s in peer_scores]])
+    return float(np.nanmax(every)), float(np.nanmin(every))
+
+
+def dataset_bounds(metadata: MetaData, peers: pd.DataFrame | None) -> dict[str, list[float]]:
+    """Every dataset's regret reference, ``[best, worst]`` (:meth:`HeldOut.bounds`), as a run uses it."""
+    out = {}
+    for dataset in metadata.datasets:
+        own = [] if peers is None else [p["score"] for _, p in peers[peers["dataset"] == dataset].groupby("peer")]
+        out[dataset] = list(score_bounds(metadata.scores.loc[dataset], own))
+    return out
 
 
 @dataclasses.dataclass

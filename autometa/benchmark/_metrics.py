@@ -25,6 +25,23 @@ def best_so_far_regret(scores: np.ndarray, pool_best: float, pool_worst: float) 
     return np.clip((pool_best - best) / spread, 0.0, None)
 
 
+def renormalize(curves: pd.DataFrame, old: dict, new: dict) -> pd.DataFrame:
+    """Discrete-mode `curves` measured against per-dataset ``(best, worst)`` bounds `old`, with their
+    regret recomputed against the bounds `new` (e.g. once more peer evaluations join the regret's
+    reference): each best-so-far score is recovered from its regret, then normalized anew."""
+    frame = curves.copy()
+    rows = frame["dataset"]
+    if not set(rows).issubset(old) or not set(rows).issubset(new):
+        raise ValueError("renormalize needs the old and the new bounds of every dataset of the curves")
+    best_old, worst_old = (rows.map({d: float(b[i]) for d, b in old.items()}) for i in (0, 1))
+    best_new, worst_new = (rows.map({d: float(b[i]) for d, b in new.items()}) for i in (0, 1))
+    score = best_old - frame["regret"] * (best_old - worst_old)
+    spread = best_new - worst_new
+    regret = ((best_new - score) / spread.where(spread > 0)).clip(lower=0.0)
+    frame["regret"] = regret.where(spread > 0, 0.0)
+    return frame
+
+
 RUN = ["dataset", "fold_seed", "seed"]
 
 

@@ -31,16 +31,57 @@ def digest(table: pd.DataFrame) -> str:
     return hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes()).hexdigest()[:12]
 
 
-def run_context(settings: dict[str, Any], knowledge: pd.DataFrame, peers: pd.DataFrame | None) -> dict[str, Any]:
+def run_context(
+    settings: dict[str, Any],
+    knowledge: pd.DataFrame,
+    peers: pd.DataFrame | None,
+    bounds: dict[str, list[float]] | None = None,
+) -> dict[str, Any]:
     """What a benchmark's runs depend on besides the method itself: the meta-model settings
     behind ``autometa``, the knowledge base's scores the folds learn from and the exact peer
-    evaluations regret is measured against. ``--merge`` adds runs only to runs made in the same
-    context, so a report never mixes meta-model settings or regret references."""
-    return {
+    evaluations regret is measured against (discrete mode: with each dataset's ``[best, worst]``
+    regret reference, `bounds`). ``--merge`` adds runs only to runs made in the same context, so a
+    report never mixes meta-model settings or regret references; runs whose context differs only
+    in the peers are renormalized to the new reference when their bounds were recorded."""
+    context = {
         "metamodel": {k: settings[k] for k in ("method", "neighbours", "guard_quantile")},
         "knowledge_base": digest(knowledge),
         "peers": "none" if peers is None else digest(peers),
     }
+    if bounds is not None:
+        context["bounds"] = {d: [float(b[0]), float(b[1])] for d, b in sorted(bounds.items())}
+    return context
+
+
+PEER_METHODS = ("flaml", "autogluon")  # their runs are the peer evaluations themselves
+
+
+def merge_plan(old: dict[str, Any] | None, new: dict[str, Any], old_methods: set[str], methods: set[str]) -> bool:
+    """Whether runs made in context `old` can join runs made in `new`: False when they need no
+    change, True when their regret must first be renormalized (only the peer evaluations changed
+    and `old` recorded its bounds); otherwise a DataError that says what to re-run."""
+    same = {k: v for k, v in new.items() if k != "bounds"} == {k: v for k, v in (old or {}).items() if k != "bounds"}
+    if same:
+        return False
+    others = {k: v for k, v in new.items() if k not in ("bounds", "peers")}
+    if (
+        old is not None
+        and "bounds" in old
+        and "bounds" in new
+        and others == {k: v for k, v in old.items() if k not in ("bounds", "peers")}
+    ):
+        stale = sorted((old_methods & set(PEER_METHODS)) - methods)
+        if stale:
+            raise DataError(
+                f"The peer evaluations changed since these runs; their rows of {stale} are those evaluations. "
+                f"Add {' '.join(stale)} to --methods of this --merge run, which renormalizes the other runs."
+            )
+        return True
+    raise DataError(
+        f"they were made in another context ({ {k: v for k, v in (old or {}).items() if k != 'bounds'} or 'not recorded' }; these: "
+        f"{ {k: v for k, v in new.items() if k != 'bounds'} }). The meta-model settings, the knowledge "
+        "base or the peer evaluations changed since; re-run every method of the report without --merge."
+    )
 
 
 def shipped_method(space: str) -> str:
@@ -111,8 +152,9 @@ def benchmark(
     """
     from tqdm.auto import tqdm
 
-    from autometa.benchmark._discrete import METHODS, run_discrete
+    from autometa.benchmark._discrete import METHODS, dataset_bounds, run_discrete
     from autometa.benchmark._live import LIVE_METHODS, run_live
+    from autometa.benchmark._metrics import renormalize
     from autometa.benchmark._report import merge_curves, read_context, read_report, write_report
     from autometa.knowledge import KnowledgeBase
     from autometa.metamodel import MetaData
@@ -122,17 +164,19 @@ def benchmark(
     kb = KnowledgeBase(location)
     prefix = prefix or f"benchmark_{mode}_{space}"
 
-    def refuse_another_context(context: dict[str, Any]) -> None:
-        """Before any run: a merge only adds to runs made in the same context."""
-        old_context = read_context(out, prefix) if merge else context
-        if old_context != context:
-            raise DataError(
-                f"Cannot merge with the runs in {Path(out) / prefix}: they were made in another context "
-                f"({old_context or 'not recorded'}; these: {context}). The meta-model settings, the knowledge "
-                "base or the peer evaluations changed since; re-run every method of the report without --merge."
-            )
-
     methods = list(methods or (METHODS if mode == "discrete" else LIVE_METHODS))
+    old_report = read_report(out, prefix) if merge else None
+
+    def renormalizes(context: dict[str, Any]) -> bool:
+        """Before any run: a merge only adds to runs made in the same context (or renormalizes
+        them, when only the peer evaluations changed: :func:`merge_plan`)."""
+        if not merge:
+            return False
+        try:
+            return merge_plan(read_context(out, prefix), context, set(old_report[0]["method"]), set(methods))
+        except DataError as error:
+            raise DataError(f"Cannot merge with the runs in {Path(out) / prefix}: {error}") from None
+
     shipped = shipped_settings(space)
     autometa_method = autometa_method or shipped["method"]
     settings = {k: shipped[k] for k in ("neighbours", "guard_quantile")}
@@ -152,8 +196,9 @@ def benchmark(
             None
             if peers is None
             else peers[peers["dataset"].isin(metadata.datasets)][["dataset", "peer", "rank", "score", "fit_seconds"]],
+            dataset_bounds(metadata, peers),
         )
-        refuse_another_context(context)
+        renormalize_old = renormalizes(context)
         fold_features = None
         if any(m.startswith(("autometa-d2v", "autometa-both")) for m in methods) and list(fold_seeds) == [0]:
             # Per-fold encoders are cached for fold seed 0 (the validation and the benchmark share them).
@@ -196,7 +241,7 @@ def benchmark(
         context = run_context(
             {"method": autometa_method, **settings}, kb.evaluations(space)[["dataset", "config_id", "score"]], None
         )
-        refuse_another_context(context)
+        renormalize_old = renormalizes(context)
         with tqdm(total=len(data), desc="benchmark (live)", unit="dataset", disable=quiet) as bar:
             curves, errors = run_live(
                 data,
@@ -218,7 +263,13 @@ def benchmark(
         )
     commands = [command]
     if merge:
-        old_curves, old_errors, old_commands = read_report(out, prefix)
+        old_curves, old_errors, old_commands = old_report
+        if renormalize_old:  # only the peers changed: the earlier runs' regret against the new reference
+            old_curves = renormalize(old_curves, read_context(out, prefix)["bounds"], context["bounds"])
+            notes += (
+                " Runs merged from before the peer evaluations last changed were renormalized to the current "
+                "regret reference (their best-so-far scores recovered from the recorded regret and bounds)."
+            )
         curves, errors = merge_curves(old_curves, curves, old_errors, errors)
         commands = old_commands + [c for c in commands if c not in old_commands]  # a re-run is listed once
     return write_report(

@@ -355,13 +355,61 @@ def test_benchmark_cli_merges_methods_into_an_earlier_run(metadata, tmp_path, ca
     # evaluations) cannot be merged either: the report would mix two references
     context_path = tmp_path / "merged_context.json"
     context = json.loads(context_path.read_text())
-    assert set(context) == {"metamodel", "knowledge_base", "peers"}
+    assert set(context) == {"metamodel", "knowledge_base", "peers", "bounds"}
     context["metamodel"]["neighbours"] = context["metamodel"]["neighbours"] + 1
     context_path.write_text(json.dumps(context))
     assert main([*common, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
     context_path.unlink()  # a report made before contexts were recorded
     assert main([*common, "--methods", "portfolio", "--prefix", "merged", "--merge"]) == 2
     assert "another context" in capsys.readouterr().err
+
+
+def test_a_merge_after_new_peer_evaluations_renormalizes_the_earlier_runs(metadata, tmp_path, capsys):
+    """Peer evaluations join the regret's reference (best of pool and peers). When they grow, runs
+    recorded with their bounds are renormalized on the next --merge, to what a fresh run of every
+    method gives; the peers' own rows must be re-run in that merge."""
+    import shutil
+
+    from autometa.knowledge import PEER_COLUMNS, PEERS_FILE, KnowledgeBase, write_table
+
+    data, _, kb_folder = metadata
+    kb = tmp_path / "kb"
+    shutil.copytree(kb_folder, kb)
+    common = ["benchmark", "--location", str(kb), "--budget", "4", "--seeds", "2", "--folds", "4"]
+    common += ["--members", "2", "--out", str(tmp_path), "--quiet"]
+    write_table(kb, "lightgbm", PEERS_FILE, pd.DataFrame(columns=PEER_COLUMNS))
+    assert main([*common, "--methods", "random", "knn", "autometa", "--prefix", "grown"]) == 0
+    first = pd.read_csv(tmp_path / "grown.csv.gz")
+    # A peer configuration better than the whole pool on two datasets, worse on another.
+    best = data.scores.max(axis=1)
+    names = list(data.datasets)
+    rows = [
+        {"dataset": d, "peer": "flaml", "rank": 0, "params": "{}", "score": best[d] + shift}
+        for d, shift in ((names[0], 0.02), (names[1], 0.01), (names[2], -0.5))
+    ]
+    peers = pd.DataFrame(rows).assign(log_loss=np.nan, fit_seconds=1.0, error=None)[PEER_COLUMNS]
+    write_table(kb, "lightgbm", PEERS_FILE, peers)
+    assert len(KnowledgeBase(kb).peers("lightgbm")) == 3
+    assert main([*common, "--methods", "autometa", "flaml", "--prefix", "grown", "--merge"]) == 0
+    assert main([*common, "--methods", "random", "knn", "autometa", "flaml", "--prefix", "fresh"]) == 0
+    keys = ["dataset", "fold_seed", "seed", "method"]
+    grown = pd.read_csv(tmp_path / "grown.csv.gz").sort_values(keys, ignore_index=True)
+    fresh = pd.read_csv(tmp_path / "fresh.csv.gz").sort_values(keys, ignore_index=True)
+    regret = [c for c in fresh.columns if c.startswith("regret@")]
+    pd.testing.assert_frame_equal(grown[keys], fresh[keys])
+    np.testing.assert_allclose(grown[regret].to_numpy(), fresh[regret].to_numpy(), atol=1e-4)
+    before = pd.read_csv(tmp_path / "fresh.csv.gz")
+    changed = before[(before["dataset"] == names[0]) & (before["method"] == "knn")]
+    assert (changed["regret@1"] > 0).all()  # the peer beats the pool there: no pool pick has regret 0
+    unchanged = first[(first["dataset"] == names[0]) & (first["method"] == "knn")]
+    assert not np.allclose(unchanged["regret@1"], changed["regret@1"])  # so the old runs were renormalized
+    assert "renormalized to the current regret reference" in (tmp_path / "grown.md").read_text()
+    # Once more peers: the report's flaml rows are those evaluations, so the merge must re-run them.
+    peers.loc[2, "score"] = best[names[2]] + 0.03
+    write_table(kb, "lightgbm", PEERS_FILE, peers)
+    capsys.readouterr()
+    assert main([*common, "--methods", "knn", "--prefix", "grown", "--merge"]) == 2
+    assert "Add flaml to --methods" in capsys.readouterr().err
 
 
 def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
