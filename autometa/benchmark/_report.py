@@ -407,8 +407,15 @@ def merge_curves(
             "trial of a dataset, so the earlier runs cannot be renormalized. Run all the methods together, "
             "without --merge."
         )
+    # The datasets a run attempted: those with runs and those a method could not run on (a peer
+    # without an evaluation there is an error row, not a run).
+    attempted = {
+        "old": set(old["dataset"]) | set(old_errors.get("dataset", pd.Series(dtype=str)).dropna()),
+        "new": set(new["dataset"]) | set(new_errors.get("dataset", pd.Series(dtype=str)).dropna()),
+    }
     for column in ("dataset", "fold_seed", "seed", "budget"):
-        if set(old[column]) != set(new[column]):
+        differ = attempted["old"] != attempted["new"] if column == "dataset" else set(old[column]) != set(new[column])
+        if differ:
             raise DataError(
                 f"Cannot merge benchmark runs with different {column}s: run the new methods with "
                 f"the same --seeds, --budget and datasets as the runs they are added to."

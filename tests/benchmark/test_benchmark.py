@@ -410,6 +410,10 @@ def test_a_merge_after_new_peer_evaluations_renormalizes_the_earlier_runs(metada
     capsys.readouterr()
     assert main([*common, "--methods", "knn", "--prefix", "grown", "--merge"]) == 2
     assert "Add flaml to --methods" in capsys.readouterr().err
+    # The peer alone, which ran on 3 of the datasets (errors name the others): enough to renormalize.
+    assert main([*common, "--methods", "flaml", "--prefix", "grown", "--merge"]) == 0
+    again = pd.read_csv(tmp_path / "grown.csv.gz")
+    assert set(again["dataset"]) == set(names) and (again["method"] == "flaml").sum() == 3 * 2  # 3 datasets x 2 seeds
 
 
 def test_methods_that_ran_on_fewer_datasets_are_compared_on_the_common_ones():
