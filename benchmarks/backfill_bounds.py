@@ -23,9 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark._discrete import dataset_bounds
-from autometa.benchmark._report import read_context
-from autometa.benchmark._run import run_context, shipped_settings
+from autometa.benchmark import dataset_bounds, read_context, run_context, shipped_settings
 from autometa.knowledge import KnowledgeBase
 from autometa.metamodel import MetaData
 

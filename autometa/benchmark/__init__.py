@@ -8,7 +8,7 @@
   :func:`read_report` and :func:`merge_curves` add methods to an earlier report.
 """
 
-from autometa.benchmark._discrete import METHODS, MethodUnavailable, run_discrete, sampler_method
+from autometa.benchmark._discrete import METHODS, MethodUnavailable, dataset_bounds, run_discrete, sampler_method
 from autometa.benchmark._live import LIVE_METHODS, run_live
 from autometa.benchmark._metrics import (
     average_rank,
@@ -24,12 +24,13 @@ from autometa.benchmark._report import (
     mean_curves,
     mean_sd,
     merge_curves,
+    read_context,
     read_report,
     speed_up,
     summary_markdown,
     write_report,
 )
-from autometa.benchmark._run import benchmark, shipped_method, shipped_settings
+from autometa.benchmark._run import benchmark, run_context, shipped_method, shipped_settings
 
 __all__ = [
     "curves_from_runs",
@@ -38,6 +39,9 @@ __all__ = [
     "benchmark",
     "shipped_method",
     "shipped_settings",
+    "dataset_bounds",
+    "read_context",
+    "run_context",
     "LIVE_METHODS",
     "METHODS",
     "MethodUnavailable",
