@@ -117,9 +117,10 @@ def _check_same_plan(study, plan: Plan) -> None:
     resuming it under another one would mix two measurements in one file."""
     recorded = study.user_attrs.get("protocol")
     wanted = plan.protocol().as_dict()
-    ids = study.user_attrs.get("config_ids")
-    recorded_ids = list(ids) if ids is not None else list(range(int(study.user_attrs.get("pool_size", 0))))
-    if (recorded is not None and recorded != wanted) or (ids is not None and recorded_ids != plan.ids()):
+    recorded_ids = study_config_ids(study)
+    # Attributes not yet written (another collector is creating the study) are not a mismatch.
+    subset = study.user_attrs.get("config_ids") is not None
+    if (recorded is not None and recorded != wanted) or (subset and recorded_ids != plan.ids()):
         differ = sorted(k for k in wanted if (recorded or {}).get(k) != wanted[k])
         then = ", ".join(f"{k}={(recorded or {}).get(k)}" for k in differ)
         now = ", ".join(f"{k}={wanted[k]}" for k in differ)
@@ -304,6 +305,15 @@ def _holds_result(trial) -> bool:
     return trial.state == TrialState.COMPLETE or (trial.state == TrialState.FAIL and result.get("error") is not None)
 
 
+def study_config_ids(study, pool_size: int | None = None) -> list[int]:
+    """The pool ids a collection study evaluates: the subset it was made with, else the whole pool
+    (`pool_size` configurations, default the study's own record)."""
+    ids = study.user_attrs.get("config_ids")
+    if ids is not None:
+        return list(ids)
+    return list(range(int(study.user_attrs.get("pool_size", 0)) if pool_size is None else pool_size))
+
+
 def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
     """config_id -> attempts, for every configuration of the study (the pool, or the subset it
     was made with) with no result and no trial in flight."""
@@ -321,9 +331,7 @@ def unfinished_configs(study, pool_size: int | None = None) -> dict[int, int]:
             in_flight.add(config_id)
         else:
             attempts[config_id] = attempts.get(config_id, 0) + 1
-    pool_size = int(study.user_attrs["pool_size"]) if pool_size is None else pool_size
-    ids = study.user_attrs.get("config_ids") or range(pool_size)
-    return {i: attempts.get(i, 0) for i in ids if i not in done and i not in in_flight}
+    return {i: attempts.get(i, 0) for i in study_config_ids(study, pool_size) if i not in done and i not in in_flight}
 
 
 def export_study(study, plan, dataset) -> dict[str, Any]:
@@ -371,8 +379,7 @@ def export_study(study, plan, dataset) -> dict[str, Any]:
             "trial_number": None,
             "error": f"interrupted {attempts} times without a result (killed by memory or time?)",
         }
-    ids = study.user_attrs.get("config_ids") or range(pool_size)
-    table = pd.DataFrame([rows[i] for i in ids])
+    table = pd.DataFrame([rows[i] for i in study_config_ids(study, pool_size)])
     table["log_loss"] = table["log_loss"].astype(float)
     failures = int(table["error"].notna().sum())
     provenance = {

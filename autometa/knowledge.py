@@ -40,7 +40,7 @@ METADATA_KEY = b"autometa"
 GROUPS_FILE = "groups.json"
 PEERS_FILE = "peers.parquet"  # exact evaluations of other systems' configurations (autometa.peers)
 PEER_COLUMNS = ["dataset", "peer", "rank", "params", "score", "log_loss", "fit_seconds", "error"]
-FIDELITY_PREFIX = "rows-"  # <kb>/rows-<N>/: evaluations with a row cap of N (a second fidelity)
+FIDELITY_PREFIX = "rows-"  # <folder>/rows-<N>/: what was measured with a row cap of N (a second fidelity)
 GROUPINGS = ("family", "near-duplicate")  # every grouping rule, or the content rule alone (the old grouping)
 
 
@@ -56,6 +56,17 @@ def exported_datasets(out: str | Path) -> list[str]:
     """The names of the datasets exported to any space of the knowledge base at `out` (not the
     peers' table, not a second fidelity's folder)."""
     return sorted({p.stem for p in Path(out).glob("*/*.parquet") if p.name != PEERS_FILE})
+
+
+def fidelity_folders(folder: str | Path, inside: str) -> dict[int, Path]:
+    """Row cap N -> ``<folder>/rows-<N>/`` for every such subfolder holding `inside` (a file or
+    folder name): the second fidelities of a knowledge base or of a meta-model folder."""
+    found = {}
+    for path in Path(folder).glob(f"{FIDELITY_PREFIX}*/{inside}"):
+        suffix = path.parent.name[len(FIDELITY_PREFIX) :]
+        if suffix.isdigit():
+            found[int(suffix)] = path.parent
+    return dict(sorted(found.items()))
 
 
 def is_exported(out: str | Path, space: str, dataset: str) -> bool:
@@ -268,12 +279,11 @@ class KnowledgeBase:
     def fidelities(self, space: str) -> dict[int, KnowledgeBase]:
         """Row cap -> the knowledge base of `space` measured with that cap besides the main one
         (``<location>/rows-<N>/``, see the module docstring); empty when there is none."""
-        found = {}
-        for path in self.location.glob(f"{FIDELITY_PREFIX}*/{space}/manifest.json"):
-            suffix = path.parent.parent.name[len(FIDELITY_PREFIX) :]
-            if suffix.isdigit():
-                found[int(suffix)] = KnowledgeBase(path.parent.parent)
-        return dict(sorted(found.items()))
+        return {
+            rows: KnowledgeBase(path)
+            for rows, path in fidelity_folders(self.location, space).items()
+            if (path / space / "manifest.json").is_file()
+        }
 
     def peers(self, space: str) -> pd.DataFrame:
         """Exact evaluations of other systems' configurations on this knowledge base's datasets
@@ -310,11 +320,11 @@ class KnowledgeBase:
                 "package_versions": manifest["package_versions"],
                 "fidelities": {
                     rows: {
-                        "datasets": len(other.manifest(space)["datasets"]),
-                        "configurations_per_dataset": _configurations(other.manifest(space)),
-                        "cv_seconds": _cv_seconds(other.manifest(space)["datasets"].values()),
+                        "datasets": len(described["datasets"]),
+                        "configurations_per_dataset": _configurations(described),
+                        "cv_seconds": _cv_seconds(described["datasets"].values()),
                     }
-                    for rows, other in self.fidelities(space).items()
+                    for rows, described in ((r, kb.manifest(space)) for r, kb in self.fidelities(space).items())
                 },
             }
         return summary

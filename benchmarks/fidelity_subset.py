@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autometa.benchmark import shipped_settings
+from autometa.benchmark import markdown_table, shipped_settings
 from autometa.collect import dataset_cost
 from autometa.datasets import read_corpus_index
 from autometa.knowledge import KnowledgeBase
@@ -120,18 +120,12 @@ def main() -> None:
         "",
         f"    {command}",
         "",
-        markdown(table),
+        markdown_table(table, ".4g", index=False),
         "",
     ]
     path = Path(args.out) / f"fidelity_subset_{args.space}.md"
     path.write_text("\n".join(lines))
     print("\n".join(lines))
-
-
-def markdown(table: pd.DataFrame) -> str:
-    from autometa.benchmark import markdown_table
-
-    return markdown_table(table, ".4g", index=False)
 
 
 if __name__ == "__main__":

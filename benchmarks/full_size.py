@@ -140,8 +140,8 @@ def run(args) -> None:
                     "error": measured[2],
                 }
             )
-        table = pd.concat([done, pd.DataFrame(records, columns=COLUMNS)], ignore_index=True) if len(done) else None
-        table = pd.DataFrame(records, columns=COLUMNS) if table is None else table
+        added = pd.DataFrame(records, columns=COLUMNS)
+        table = pd.concat([done, added], ignore_index=True) if len(done) else added
         tmp = path.with_suffix(".tmp")
         table.to_csv(tmp, index=False)
         tmp.rename(path)

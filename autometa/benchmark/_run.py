@@ -60,15 +60,17 @@ def merge_plan(old: dict[str, Any] | None, new: dict[str, Any], old_methods: set
     """Whether runs made in context `old` can join runs made in `new`: False when they need no
     change, True when their regret must first be renormalized (only the peer evaluations changed
     and `old` recorded its bounds); otherwise a DataError that says what to re-run."""
-    same = {k: v for k, v in new.items() if k != "bounds"} == {k: v for k, v in (old or {}).items() if k != "bounds"}
-    if same:
+
+    def without(context: dict[str, Any] | None, *keys: str) -> dict[str, Any]:
+        return {k: v for k, v in (context or {}).items() if k not in keys}
+
+    if without(new, "bounds") == without(old, "bounds"):
         return False
-    others = {k: v for k, v in new.items() if k not in ("bounds", "peers")}
     if (
         old is not None
         and "bounds" in old
         and "bounds" in new
-        and others == {k: v for k, v in old.items() if k not in ("bounds", "peers")}
+        and without(new, "bounds", "peers") == without(old, "bounds", "peers")
     ):
         stale = sorted((old_methods & set(PEER_METHODS)) - methods)
         if stale:
@@ -78,8 +80,8 @@ def merge_plan(old: dict[str, Any] | None, new: dict[str, Any], old_methods: set
             )
         return True
     raise DataError(
-        f"they were made in another context ({ {k: v for k, v in (old or {}).items() if k != 'bounds'} or 'not recorded' }; these: "
-        f"{ {k: v for k, v in new.items() if k != 'bounds'} }). The meta-model settings, the knowledge "
+        f"they were made in another context ({without(old, 'bounds') or 'not recorded'}; these: "
+        f"{without(new, 'bounds')}). The meta-model settings, the knowledge "
         "base or the peer evaluations changed since; re-run every method of the report without --merge."
     )
 
@@ -166,6 +168,7 @@ def benchmark(
 
     methods = list(methods or (METHODS if mode == "discrete" else LIVE_METHODS))
     old_report = read_report(out, prefix) if merge else None
+    old_context = read_context(out, prefix) if merge else None
 
     def renormalizes(context: dict[str, Any]) -> bool:
         """Before any run: a merge only adds to runs made in the same context (or renormalizes
@@ -173,7 +176,7 @@ def benchmark(
         if not merge:
             return False
         try:
-            return merge_plan(read_context(out, prefix), context, set(old_report[0]["method"]), set(methods))
+            return merge_plan(old_context, context, set(old_report[0]["method"]), set(methods))
         except DataError as error:
             raise DataError(f"Cannot merge with the runs in {Path(out) / prefix}: {error}") from None
 
@@ -265,7 +268,7 @@ def benchmark(
     if merge:
         old_curves, old_errors, old_commands = old_report
         if renormalize_old:  # only the peers changed: the earlier runs' regret against the new reference
-            old_curves = renormalize(old_curves, read_context(out, prefix)["bounds"], context["bounds"])
+            old_curves = renormalize(old_curves, old_context["bounds"], context["bounds"])
             notes += (
                 " Runs merged from before the peer evaluations last changed were renormalized to the current "
                 "regret reference (their best-so-far scores recovered from the recorded regret and bounds)."

@@ -7,10 +7,11 @@ surrogates); :class:`MetaModel`, the fitted, saveable object behind ``autometa.s
 their grouped leave-dataset-out validation, which runs the same :class:`MetaModel`.
 """
 
+from autometa.knowledge import FIDELITY_PREFIX
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
 from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Query, Settings
-from autometa.metamodel._model import FIDELITY_PREFIX, MetaModel, Suggestion, fidelity_folder, shipped_metamodel_path
+from autometa.metamodel._model import MetaModel, Suggestion, fidelity_folder, shipped_metamodel_path
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID, StudySource, metadata_from_studies
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of

@@ -91,7 +91,6 @@ class Suggestion:
     because: str
 
 
-FIDELITY_PREFIX = "rows-"  # <meta-model folder>/rows-<N>/: the model learned from a second fidelity
 FIRST_FIDELITY_ROWS = 2000  # the row cap of a meta-model that does not record one
 
 
@@ -101,14 +100,15 @@ def fidelity_folder(folder: str | Path, n_rows: int | None, task: str | None = N
     row cap of N) whose row cap is nearest `n_rows` on a log scale. A dataset larger than every
     cap gets the largest; with `n_rows` None, or no subfolder, `folder`. With `task`, only
     subfolders whose meta-model learned from datasets of that task kind count."""
+    from autometa.knowledge import fidelity_folders
+
     folder = Path(folder)
     caps = {}
-    for path in folder.glob(f"{FIDELITY_PREFIX}*/metamodel.json"):
-        suffix = path.parent.name[len(FIDELITY_PREFIX) :]
-        provenance = json.loads(path.read_text()).get("provenance", {})
+    for rows, path in fidelity_folders(folder, "metamodel.json").items():
+        provenance = json.loads((path / "metamodel.json").read_text()).get("provenance", {})
         kinds = provenance.get("datasets_by_task") or provenance.get("knowledge_base", {}).get("datasets_by_task")
-        if suffix.isdigit() and (task is None or not kinds or task in kinds):
-            caps[int(suffix)] = path.parent
+        if task is None or not kinds or task in kinds:
+            caps[rows] = path
     if n_rows is None or not caps:
         return folder
     own = FIRST_FIDELITY_ROWS
