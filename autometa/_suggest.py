@@ -162,7 +162,7 @@ def explain(
             "datasets": model.provenance_.get("datasets"),
             # The row cap its scores were measured with: advice for a large dataset comes from the
             # knowledge base's second fidelity where one ships (see autometa.load_metamodel).
-            "max_rows": model.provenance_.get("knowledge_base", {}).get("max_rows"),
+            "max_rows": model.max_rows,
         },
         "neighbours": [{"dataset": d, "distance": round(float(v), 4)} for d, v in distances.items()],
         # For scale: 95% of the known datasets have another known dataset at most this far.

@@ -10,6 +10,7 @@ from autometa.exceptions import DataError
 
 SAMPLERS = ("auto", "tpe", "meta", "transfer", "transfer+deepkernel", "deepkernel")
 WARM_START = 5  # suggestions enqueued before TPE or the MetaSampler when n_suggestions is None
+DEEPKERNEL_WARM_START = 1  # picks before the DeepKernelSampler's GP when n_suggestions is None
 
 
 def tune(
@@ -35,7 +36,9 @@ def tune(
 ) -> dict[str, Any]:
     """Tune `space` on `data` until the study holds `trials` finished evaluations.
 
-    The study starts with autometa's suggestions (``warm_start``), then
+    The study starts with autometa's suggestions (``warm_start``), from the meta-model measured
+    nearest the rows it cross-validates (on large data a shipped second fidelity, as for
+    :func:`autometa.suggest`; the samplers after them learn on the main pool), then
     continues with `sampler`: ``"tpe"`` (Optuna's TPE), ``"meta"`` (the
     :class:`~autometa.optuna.MetaSampler`: TPE whose proposals the surrogate in
     `sampler_metamodel` screens) or ``"transfer"`` (the :class:`~autometa.optuna.TransferSampler`,
@@ -81,13 +84,15 @@ def tune(
     progress : show a progress bar.
 
     Returns a dict: dataset, task, space, metric, best_score, best_trial, trials, warm_started,
-    sampler, best_params (for the learner), protocol, rows (cross-validated: the subsample when
+    sampler, advice_max_rows (the row cap of the evaluations behind the first suggestions; None
+    without a warm start), best_params (for the learner), protocol, rows (cross-validated: the subsample when
     `max_rows` is below the dataset's) and dataset_rows, and stopped (``"trials"`` or
     ``"timeout"``).
     """
     import optuna
     from tqdm.auto import tqdm
 
+    from autometa._suggest import load_metamodel
     from autometa.datasets import load_dataset
     from autometa.optuna import warm_start as enqueue_suggestions
     from autometa.protocol import Protocol, evaluate, fold_indices, prepare_rows, resolve_metric
@@ -118,6 +123,11 @@ def tune(
     search_space = get_space(space)
     dataset = load_dataset(data, target=target, task=task)
     recorded = resolve_metric(metric, dataset.task)
+    # The first suggestions come from the meta-model measured nearest the rows cross-validated here
+    # (a shipped folder's rows-<N>/ fidelity on large data, see load_metamodel); the samplers that
+    # follow learn on the main pool.
+    advice_rows = min(dataset.n_rows, max_rows or dataset.n_rows)
+    first = load_metamodel(metamodel, space, metric=metric, rows=advice_rows, task=dataset.task) if warm_start else None
     next_sampler = _sampler_factory(
         sampler,
         sampler_metamodel,
@@ -128,6 +138,7 @@ def tune(
         metric=metric,
         cost_exponent=0.0 if timeout is None else 1.0,
         n_suggestions=n_suggestions,
+        first_metamodel=first,
     )
     protocol = Protocol(folds=folds, max_rows=max_rows or max(dataset.n_rows, 1), seed=seed)
     rows = prepare_rows(dataset, protocol)
@@ -166,19 +177,16 @@ def tune(
             or (t.state == optuna.trial.TrialState.FAIL and "error" in t.user_attrs)
         )
 
-    # The TransferSampler and the DeepKernelSampler start from the same suggestions themselves, and
-    # keep learning from them.
-    if (
-        warm_start
-        and next_sampler.name not in ("transfer", "transfer+deepkernel", "deepkernel")
-        and not study.get_trials(deepcopy=False)
-    ):
+    # The TransferSampler and the DeepKernelSampler make their first picks themselves from the main
+    # pool (the DeepKernelSampler leaves them to the queue when a larger fidelity advises), and keep
+    # learning from them.
+    if warm_start and next_sampler.first_picks and not study.get_trials(deepcopy=False):
         enqueue_suggestions(
             study,
             dataset,
-            n=min(WARM_START if n_suggestions is None else n_suggestions, trials),
+            n=min(next_sampler.first_picks, trials),
             space=space,
-            metamodel=metamodel,
+            metamodel=first,
             distributions=search_space.distributions(),
             metric=metric,
         )
@@ -229,6 +237,8 @@ def tune(
         "best_trial": best.number,
         "trials": done(),
         "warm_started": warm_start,
+        # The row cap of the evaluations behind the first suggestions (None: not warm-started).
+        "advice_max_rows": None if first is None else first.max_rows,
         "sampler": next_sampler.name,
         "best_params": search_space.learner_params(best.params),
         "protocol": protocol.as_dict(),
@@ -293,15 +303,19 @@ def _sampler_factory(
     metric: str = "auto",
     cost_exponent: float = 0.0,
     n_suggestions: int | None = None,
+    first_metamodel: Any = None,
 ):
-    """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name``. The
-    MetaSampler's surrogate and the dataset's metafeatures are loaded once, here."""
+    """seed -> a fresh sampler (re-created for every trial, see the loop), with ``.name`` and
+    ``.first_picks``: how many of `first_metamodel`'s suggestions the study queues before the
+    sampler proposes (0: the sampler picks its first trials itself). The MetaSampler's surrogate
+    and the dataset's metafeatures are loaded once, here."""
     import optuna
 
     from autometa._suggest import load_metamodel
 
     if sampler == "auto":
         sampler = auto_sampler(warm_start, space, metamodel, suggest_metamodel, metric)
+    first_picks = 0 if not warm_start else WARM_START if n_suggestions is None else n_suggestions
     if sampler == "tpe":
 
         def make(seed: int):
@@ -329,6 +343,7 @@ def _sampler_factory(
             )
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched
+        first_picks = 0  # it picks from the pool itself, re-weighting as it goes
     elif sampler == "deepkernel":
         from autometa.deepkernel import PRIOR_WEIGHT
         from autometa.optuna import DeepKernelSampler, pretrained_kernel
@@ -338,7 +353,12 @@ def _sampler_factory(
         values = model.describe(dataset)
         kernel = pretrained_kernel(model, space=space)  # once a run; each trial fine-tunes a copy
 
-        picks = {} if n_suggestions is None else {"warm_start": n_suggestions}  # None: the sampler's own
+        own = DEEPKERNEL_WARM_START if n_suggestions is None else n_suggestions
+        # On data nearer a larger fidelity, its meta-model's picks are queued and the GP takes over
+        # after them; otherwise the sampler's own picks, from the main pool.
+        sized = first_metamodel is not None and first_metamodel.max_rows != model.max_rows
+        picks = own if warm_start and not sized else 0
+        first_picks = own if warm_start and sized else 0
 
         def make(seed: int):
             return DeepKernelSampler(
@@ -348,7 +368,7 @@ def _sampler_factory(
                 kernel=kernel,
                 seed=seed,
                 prior=PRIOR_WEIGHT,
-                **(picks if warm_start else {"warm_start": 0}),
+                warm_start=picks,
             )
 
         make(0)
@@ -366,4 +386,5 @@ def _sampler_factory(
 
         make(0)  # a meta-model that cannot screen is an error now, before the study is touched
     make.name = sampler
+    make.first_picks = first_picks
     return make

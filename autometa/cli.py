@@ -415,6 +415,11 @@ def _cmd_tune(args: argparse.Namespace) -> int:
             if result["rows"] < result["dataset_rows"]
             else ""
         )
+        + (
+            f"; first suggestions from evaluations on up to {result['advice_max_rows']:,} rows"
+            if result["advice_max_rows"]
+            else ""
+        )
         + (f"; saved to {out}" if out else "")
     )
     print("    " + ", ".join(f"{k}={v}" for k, v in result["best_params"].items()))

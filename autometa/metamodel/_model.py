@@ -314,6 +314,14 @@ class MetaModel:
         )
 
     @property
+    def max_rows(self) -> int | None:
+        """The row cap the knowledge base's scores it learned from were measured with (None: not
+        recorded): 2,000 for the main fidelity, N for a ``rows-<N>/`` one."""
+        self._check_fitted()
+        cap = self.provenance_.get("knowledge_base", {}).get("max_rows")
+        return None if cap is None else int(cap)
+
+    @property
     def tasks(self) -> list[str] | None:
         """The task kinds of the datasets this meta-model learned from (None: not recorded)."""
         return sorted(self.datasets_by_task) or None
