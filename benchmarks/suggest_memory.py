@@ -41,6 +41,11 @@ def main() -> None:
     suggestions = autometa.suggest((X, y), n=5, metamodel=args.metamodel)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB on Linux
+    from autometa.metamodel import MetaModel, fidelity_folder, shipped_metamodel_path
+
+    # Which meta-model advised: on this many rows, a shipped second fidelity where one applies.
+    folder = shipped_metamodel_path("lightgbm") if args.metamodel == "default" else Path(args.metamodel)
+    cap = MetaModel.load(fidelity_folder(folder, args.rows, "binary")).max_rows
     lines = [
         "# autometa.suggest on a large dataset: peak memory and time",
         "",
@@ -57,6 +62,7 @@ def main() -> None:
         f"| peak before the call (data built) | {before:.2f} GiB | |",
         f"| suggest wall time (typing, metafeatures, meta-model) | {seconds:.1f} s | 30 s |",
         "",
+        f"Advice from the meta-model measured on up to {cap:,} rows a dataset. "
         f"First suggestion: {suggestions[0].because}",
     ]
     out = Path(args.out)
