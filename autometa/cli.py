@@ -353,7 +353,11 @@ def _cmd_suggest(args: argparse.Namespace) -> int:
         f"# {report['learner']} ({report['space']}) for {report['dataset']} ({report['task']}): "
         f"{len(suggestions)} configurations to try in this order; meta-model {report['metamodel']['method']}, "
         f"learned from {report['metamodel']['metric']}"
-        + (f" measured on up to {report['metamodel']['max_rows']} rows" if report["metamodel"].get("max_rows") else "")
+        + (
+            f" measured on up to {report['metamodel']['max_rows']:,} rows"
+            if report["metamodel"].get("max_rows")
+            else ""
+        )
     )
     print(
         "# nearest known datasets (distance = mean absolute difference of min-max-scaled metafeatures; 0 = "

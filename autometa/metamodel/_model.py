@@ -314,12 +314,12 @@ class MetaModel:
         )
 
     @property
-    def max_rows(self) -> int | None:
-        """The row cap the knowledge base's scores it learned from were measured with (None: not
-        recorded): 2,000 for the main fidelity, N for a ``rows-<N>/`` one."""
+    def max_rows(self) -> int:
+        """The row cap the knowledge base's scores it learned from were measured with: N for a
+        ``rows-<N>/`` fidelity, 2,000 for the main one (also for models saved before the cap was
+        recorded, as :func:`fidelity_folder` reads them)."""
         self._check_fitted()
-        cap = self.provenance_.get("knowledge_base", {}).get("max_rows")
-        return None if cap is None else int(cap)
+        return int(self.provenance_.get("knowledge_base", {}).get("max_rows", FIRST_FIDELITY_ROWS))
 
     @property
     def tasks(self) -> list[str] | None:
