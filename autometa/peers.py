@@ -103,17 +103,24 @@ def autogluon_patience(n_train: int) -> int:
 
 def early_stopping_fit(seed: int) -> Callable:
     """``fit(model, X, y)`` for :func:`autometa.protocol.evaluate`: hold out an inner validation
-    split of the training fold and stop when its loss has not improved for the patience."""
+    split of the training fold and stop when its loss has not improved for the patience. As
+    AutoGluon's holdout, it keeps every class in training: a class with a single row in the
+    training fold stays in the inner training part, the others are split stratified (a split that
+    put such a row in the validation part alone gave the model a label it never trained on)."""
 
     def fit(model, X: pd.DataFrame, y: np.ndarray):
         import lightgbm
         from sklearn.model_selection import train_test_split
 
-        classification = hasattr(model, "predict_proba")
-        stratify = y if classification and np.bincount(y).min() >= 2 else None
-        inner, valid = train_test_split(
-            np.arange(len(y)), test_size=AUTOGLUON_HOLDOUT, random_state=seed, stratify=stratify
-        )
+        rows = np.arange(len(y))
+        if hasattr(model, "predict_proba"):
+            single = np.bincount(y)[y] < 2
+            inner, valid = train_test_split(
+                rows[~single], test_size=AUTOGLUON_HOLDOUT, random_state=seed, stratify=y[~single]
+            )
+            inner = np.concatenate([inner, rows[single]])
+        else:
+            inner, valid = train_test_split(rows, test_size=AUTOGLUON_HOLDOUT, random_state=seed)
         callbacks = [lightgbm.early_stopping(autogluon_patience(len(inner)), verbose=False)]
         return model.fit(X.iloc[inner], y[inner], eval_set=[(X.iloc[valid], y[valid])], callbacks=callbacks)
 

@@ -148,6 +148,29 @@ def test_autogluon_settings_stop_early(corpus_path):
     assert all(0 < model.best_iteration_ < 1_000 for model in fitted)
 
 
+def test_autogluon_holdout_keeps_a_class_with_one_training_row_in_training(corpus_path):
+    """A training fold with a single row of a class (kddcup, fars, wine_quality_white at 2,000
+    rows): the inner split keeps it in training, so the validation labels are ones the model saw."""
+    import warnings
+
+    from lightgbm import LGBMClassifier
+
+    from autometa.datasets import load_dataset
+    from autometa.peers import early_stopping_fit
+
+    data = load_dataset(corpus_path / "iris.tsv.gz")
+    X, y = data.X.reset_index(drop=True), data.y.cat.codes.to_numpy().copy()
+    y[0] = 3  # one row of a fourth class
+    seen = []
+    for seed in range(20):  # an unstratified split put the row in validation for some seeds
+        model = LGBMClassifier(n_estimators=50, verbose=-1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # as evaluate() fits: LightGBM 4.6+ deprecates eval_set
+            early_stopping_fit(seed)(model, X, y)
+        seen.append(list(model.classes_))
+    assert all(classes == [0, 1, 2, 3] for classes in seen)
+
+
 def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatch):
     import autometa.protocol
 
