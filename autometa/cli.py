@@ -239,6 +239,16 @@ def _cmd_kb_info(args: argparse.Namespace) -> int:
             f"    protocol: {protocol['folds']}-fold CV, at most {protocol['max_rows']} rows, seed "
             f"{protocol['seed']}, metric {protocol['metric']}"
         )
+        if facts.get("peers"):
+            print(
+                "    exact peer evaluations (kb peers; never learned from): "
+                + "; ".join(
+                    f"{peer} ({p['configurations']} configuration{'s' if p['configurations'] > 1 else ''}) on "
+                    f"{p['datasets']} datasets"
+                    + (f", failed fits on {p['datasets_with_failed_fits']}" if p["datasets_with_failed_fits"] else "")
+                    for peer, p in facts["peers"].items()
+                )
+            )
         for rows, fidelity in facts.get("fidelities", {}).items():
             hours = "" if fidelity["cv_seconds"] is None else f", {fidelity['cv_seconds'] / 3600:.1f} core-hours"
             print(

@@ -318,6 +318,7 @@ class KnowledgeBase:
                 "failed_datasets": manifest.get("failed_datasets", {}),
                 "protocol": manifest["protocol"],
                 "package_versions": manifest["package_versions"],
+                "peers": _peer_summary(self.peers(space)),
                 "fidelities": {
                     rows: {
                         "datasets": len(described["datasets"]),
@@ -328,6 +329,19 @@ class KnowledgeBase:
                 },
             }
         return summary
+
+
+def _peer_summary(peers: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per peer of ``peers.parquet``: the datasets it was evaluated on, its configurations per
+    dataset (the most on any), and the datasets where any of its fits failed."""
+    return {
+        str(peer): {
+            "datasets": int(rows["dataset"].nunique()),
+            "configurations": int(rows.groupby("dataset").size().max()),
+            "datasets_with_failed_fits": int(rows.loc[rows["error"].notna(), "dataset"].nunique()),
+        }
+        for peer, rows in peers.groupby("peer")
+    }
 
 
 def _configurations(manifest: dict[str, Any]) -> int:

@@ -114,6 +114,10 @@ def test_peers_are_evaluated_exactly_and_scored_from_their_own_evaluations(metad
     assert first["learning_rate"] == 0.03 and first["num_leaves"] == 128 and first["n_estimators"] == 10_000
     again = evaluate_peers(kb, corpus_path, names=names, autogluon=tmp_path / "ag.json", progress=False)
     pd.testing.assert_frame_equal(again, table)  # resumable: nothing is evaluated twice
+    assert KnowledgeBase(kb).info()["spaces"]["lightgbm"]["peers"] == {
+        "autogluon": {"datasets": 4, "configurations": 2, "datasets_with_failed_fits": 0},
+        "flaml": {"datasets": 4, "configurations": 1, "datasets_with_failed_fits": 0},
+    }
 
     peers = KnowledgeBase(kb).peers("lightgbm")
     curves, errors = run_discrete(
