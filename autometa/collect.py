@@ -401,6 +401,21 @@ def _one_thread_per_process() -> None:
         os.environ[variable] = "1"
 
 
+def exit_with_parent(parent: int, every: float = 2.0) -> None:
+    """A worker process's initializer: end this process once `parent` (the collector that started
+    it) is gone, killed or stopped with Ctrl-C, instead of collecting on without anyone recording
+    what it exports. Its unfinished trial is left RUNNING in the storage and retried by the next
+    run once its heartbeat is stale; nothing exported is lost."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="autometa-exit-with-parent", daemon=True).start()
+
+
 def _dataset_names(plan: Plan, names: Iterable[str] | None, task: str | None, min_rows: int = 0) -> list[str]:
     from autometa.datasets import read_corpus_index
     from autometa.spaces import get_space
@@ -482,7 +497,12 @@ def collect(
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            executor = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         with executor:
             futures = {executor.submit(collect_dataset, plan, name): name for name in remaining}
             for future in as_completed(futures):

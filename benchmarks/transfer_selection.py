@@ -37,6 +37,9 @@ VARIANTS = {
     "pool<=10 then deepkernel": {"max_pool_trials": 10, "refine": "deepkernel"},
     "pool<=20 then deepkernel": {"max_pool_trials": 20, "refine": "deepkernel"},
     "pool<=30 then deepkernel": {"max_pool_trials": 30, "refine": "deepkernel"},
+    # ... whose GP's prior mean is the metafeature neighbours' scores (as `tune`'s deepkernel runs)
+    "pool<=10 then deepkernel prior=1": {"max_pool_trials": 10, "refine": "deepkernel", "refine_prior": 1.0},
+    "pool<=5 then deepkernel prior=1": {"max_pool_trials": 5, "refine": "deepkernel", "refine_prior": 1.0},
     # the DeepKernelSampler alone, after the first k of the metafeature neighbours' picks
     "deepkernel warm_start=3": {"sampler": "deepkernel", "warm_start": 3},
     "deepkernel warm_start=5": {"sampler": "deepkernel", "warm_start": 5},
@@ -127,6 +130,7 @@ def main() -> None:
         + (f"_{args.tag}" if args.tag else "")
     )
     (out / f"{name}.md").write_text("\n".join(lines))
+    curves.to_csv(out / f"{name}.csv.gz", index=False)  # the curves, for paired comparisons
     print("\n".join(lines))
 
 

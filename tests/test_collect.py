@@ -23,7 +23,9 @@ NAMES = ["iris", "1027_ESL"]
 CONFIGS = 24  # plus the defaults: 25 a dataset
 
 
-def _collector(corpus: Path, storage: str, out: Path, extra_env: dict | None = None) -> subprocess.Popen:
+def _collector(
+    corpus: Path, storage: str, out: Path, extra_env: dict | None = None, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "AUTOMETA_HEARTBEAT_SECONDS": "1",
@@ -48,6 +50,7 @@ def _collector(corpus: Path, storage: str, out: Path, extra_env: dict | None = N
         str(out),
         "--quiet",
         "--no-metafeatures",
+        *extra_args,
     ]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -104,6 +107,60 @@ def test_sigkill_then_rerun_loses_and_duplicates_nothing(corpus_path, tmp_path):
     stdout, stderr = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, stderr
     assert "2 datasets exported" in stdout
+    _assert_complete_once(storage, out)
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(entry.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux's /proc")
+def test_workers_stop_when_their_collector_is_killed(corpus_path, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'collect.db'}"
+    out = tmp_path / "kb"
+    process = _collector(corpus_path, storage, out, extra_args=("--workers", "2"))
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        time.sleep(0.5)
+        if (tmp_path / "collect.db").exists() and sum(_evaluated_trials(storage).values()) >= 4:
+            break
+    workers = _children(process.pid)
+    assert process.poll() is None and workers, f"no workers to orphan: {process.communicate()}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()  # not communicate(): an orphaned worker would hold its pipes open
+    deadline = time.time() + 30
+    while time.time() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.5)
+    orphans = [pid for pid in workers if _alive(pid)]
+    for pid in orphans:
+        os.kill(pid, signal.SIGKILL)
+    process.communicate()
+    assert not orphans, "a worker went on collecting without its collector"
+    done = sum(_evaluated_trials(storage).values())
+    time.sleep(2)
+    assert sum(_evaluated_trials(storage).values()) == done
+    assert done < len(NAMES) * (CONFIGS + 1) and not list(out.glob("lightgbm/*.parquet"))
+
+    rerun = _collector(corpus_path, storage, out)
+    stdout, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr
     _assert_complete_once(storage, out)
 
 

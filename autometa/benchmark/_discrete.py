@@ -282,7 +282,8 @@ class SamplerMethod:
     :class:`~autometa.optuna.TransferSampler`) or ``"deepkernel"`` (the
     :class:`~autometa.optuna.DeepKernelSampler` with the fold's pretrained kernel); the other
     settings are its keyword arguments. A TransferSampler's ``refine="deepkernel"`` hands over to
-    the DeepKernelSampler after the pool phase instead of TPE. A plain object (not a closure), so
+    the DeepKernelSampler after the pool phase instead of TPE (``refine_prior``: that sampler's
+    ``prior``, default 0). A plain object (not a closure), so
     that a variant registered in :data:`METHODS` reaches the benchmark's worker processes."""
 
     settings: dict = dataclasses.field(default_factory=dict)
@@ -308,8 +309,9 @@ class SamplerMethod:
         if kind == "deepkernel":
             sampler = deep_kernel(**settings)
         elif kind == "transfer":
+            refine_prior = settings.pop("refine_prior", 0.0)
             if settings.pop("refine", "tpe") == "deepkernel":  # after the pool phase: the deep-kernel GP
-                settings["base_sampler"] = deep_kernel()
+                settings["base_sampler"] = deep_kernel(prior=refine_prior)
             sampler = TransferSampler(
                 space=fold.space.name,
                 metamodel=fold.model("knn_portfolio"),
