@@ -375,6 +375,8 @@ METHODS: dict[str, Callable] = {
     # the TransferSampler's pool phase, then the DeepKernelSampler instead of TPE (chosen on the
     # selection fold seeds: transfer_selection_lightgbm_hybrid.md)
     "autometa+transfer+deepkernel": sampler_method(refine="deepkernel"),
+    # ... the DeepKernelSampler with the neighbours' prior mean (transfer_selection_lightgbm_deepkernel_prior_pool.md)
+    "autometa+transfer+deepkernel+prior": sampler_method(refine="deepkernel", refine_prior=PRIOR_WEIGHT),
 }
 for _suffix, _features in (("", "handcrafted"), ("-d2v", "dataset2vec"), ("-both", "both")):
     METHODS[f"autometa{_suffix}"] = _autometa_on(_features)

@@ -46,6 +46,7 @@ LIVE_METHODS = (
     "autometa+metasampler",
     "autometa+transfer",
     "autometa+transfer+deepkernel",
+    "autometa+transfer+deepkernel+prior",
     "autometa+deepkernel",
     "autometa+deepkernel+prior",
     "rgpe",
@@ -150,7 +151,12 @@ def run_live(
     settings = dict(metamodel_settings or {})
     # The shipped sampler methods, run like variants: the TransferSampler, and its pool phase
     # followed by the DeepKernelSampler.
-    variants = {"autometa+transfer": {}, "autometa+transfer+deepkernel": {"refine": "deepkernel"}, **(variants or {})}
+    variants = {
+        "autometa+transfer": {},
+        "autometa+transfer+deepkernel": {"refine": "deepkernel"},
+        "autometa+transfer+deepkernel+prior": {"refine": "deepkernel", "refine_prior": PRIOR_WEIGHT},
+        **(variants or {}),
+    }
     unknown = sorted(set(methods) - set(LIVE_METHODS) - set(variants))
     if unknown:
         raise DataError(f"Unknown benchmark methods {unknown}; expected some of {[*LIVE_METHODS, *variants]}.")
@@ -298,8 +304,9 @@ def run_live(
                         scores = study_scores(deep_kernel_sampler(seed, **more), [], budget)
                     elif method in variants:
                         transfer = {k: v for k, v in variants.get(method, {}).items() if k != "sampler"}
+                        refine_prior = transfer.pop("refine_prior", 0.0)
                         if transfer.pop("refine", "tpe") == "deepkernel":  # after the pool phase
-                            transfer["base_sampler"] = deep_kernel_sampler(seed)
+                            transfer["base_sampler"] = deep_kernel_sampler(seed, prior=refine_prior)
                         sampler = TransferSampler(
                             metamodel=model("knn_portfolio"),
                             metafeatures=values,

@@ -191,6 +191,7 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
     monkeypatch.setattr(autometa.protocol, "evaluate", counting)
     methods = ["random", "tpe", "defaults", "autometa+tpe", "autometa+transfer", "rgpe", "transfer pool<=2"]
     methods += ["autometa+deepkernel", "deepkernel warm 2", "autometa+transfer+deepkernel"]
+    methods += ["autometa+transfer+deepkernel+prior"]
     curves, errors = run_live(
         [corpus_path / "iris.tsv.gz"],
         methods=methods,
@@ -213,11 +214,10 @@ def test_live_mode_runs_real_studies(metadata, corpus_path, tmp_path, monkeypatc
     assert len(configs) < 6 * 4 * 2 + 1
     transfer = curves[curves.method == "autometa+transfer"].pivot(index="budget", columns="seed", values="regret")
     assert transfer[0].equals(transfer[1])
-    # Within its pool phase the hybrid is the TransferSampler.
-    hybrid = curves[curves.method == "autometa+transfer+deepkernel"].pivot(
-        index="budget", columns="seed", values="regret"
-    )
-    assert hybrid.equals(transfer)
+    # Within its pool phase the hybrid is the TransferSampler, with or without the prior mean.
+    for name in ("autometa+transfer+deepkernel", "autometa+transfer+deepkernel+prior"):
+        hybrid = curves[curves.method == name].pivot(index="budget", columns="seed", values="regret")
+        assert hybrid.equals(transfer)
     # ... which is what re-evaluating would give: the protocol is deterministic.
     from autometa.datasets import load_dataset
     from autometa.protocol import Protocol, fold_indices, prepare_rows
@@ -549,12 +549,17 @@ def test_deep_kernel_methods_run_in_the_discrete_benchmark(metadata, monkeypatch
     monkeypatch.setitem(METHODS, "transfer pool<=2", sampler_method(max_pool_trials=2))
     monkeypatch.setitem(METHODS, "pool<=2 then deepkernel", sampler_method(max_pool_trials=2, refine="deepkernel"))
     monkeypatch.setitem(METHODS, "deepkernel warm 3", sampler_method("deepkernel", warm_start=3))
+    monkeypatch.setitem(
+        METHODS, "pool<=2 then prior", sampler_method(max_pool_trials=2, refine="deepkernel", refine_prior=1.0)
+    )
     methods = ["autometa+deepkernel", "transfer pool<=2", "pool<=2 then deepkernel", "deepkernel warm 3"]
+    methods += ["pool<=2 then prior"]
     curves, errors = run_discrete(data, params, methods=methods, budget=5, seeds=1, folds=2)
-    assert errors.empty and len(curves) == len(data.datasets) * 5 * 4
+    assert errors.empty and len(curves) == len(data.datasets) * 5 * 5
     regret = curves.pivot_table(index=["dataset", "budget"], columns="method", values="regret")
     early = regret.xs(2, level="budget")
     assert (early["transfer pool<=2"] == early["pool<=2 then deepkernel"]).all()
+    assert (early["transfer pool<=2"] == early["pool<=2 then prior"]).all()
     # Both start from the metafeature neighbours' first pick.
     first = regret.xs(1, level="budget")
     assert (first["deepkernel warm 3"] == first["autometa+deepkernel"]).all()
