@@ -51,9 +51,11 @@ def tune(
     default meta-models; about 10 s on one thread at the start of the run for one of your own),
     whose prior mean is what the metafeature neighbours scored (``prior=1``), fine-tuned on the
     study's trials; needs torch).
-    ``"auto"`` (:func:`auto_sampler`): "deepkernel" when warm-starting with torch installed and a
-    meta-model with pool scores (the shipped ones); else "meta" when warm-starting a space that
-    ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own; else "tpe".
+    ``"auto"`` (:func:`auto_sampler`): "transfer+deepkernel" when warm-starting with torch
+    installed and a meta-model with pool scores (the shipped ones); else "meta" when warm-starting
+    a space that ships a surrogate (LightGBM) or with a `sampler_metamodel` of your own; else "tpe".
+    On data nearer a larger shipped fidelity, the samplers that pick from the pool themselves
+    (transfer, deepkernel) come after that fidelity's first `n_suggestions` (default 1).
 
     A resumed study (same `storage`, same dataset and space) counts what it already finished:
     completed trials and trials whose fit failed. A trial interrupted by Ctrl-C is put back in the
@@ -75,7 +77,8 @@ def tune(
         and samplers.
     n_suggestions : how many suggestions come first; default: each sampler's own (5 before TPE or the
         MetaSampler, 1 before the DeepKernelSampler's GP, the value its benchmarks chose). The
-        TransferSampler picks from the pool itself and ignores it.
+        TransferSampler picks from the pool itself and ignores it, except after a larger fidelity's
+        picks (above).
     sampler, sampler_metamodel : see above.
     metric : ``"auto"`` (ROC-AUC / R^2), or ``"log_loss"`` (minimized; suggestions learned from
         log-losses), as for :func:`autometa.suggest`.
@@ -273,7 +276,7 @@ def _requeue_interrupted(study) -> None:
 def auto_sampler(
     warm_start: bool, space: str, sampler_metamodel: Any = "default", metamodel: Any = "default", metric: str = "auto"
 ) -> str:
-    """What ``sampler="auto"`` runs: ``"deepkernel"`` when warm-starting with torch installed and a
+    """What ``sampler="auto"`` runs: ``"transfer+deepkernel"`` when warm-starting with torch installed and a
     suggesting meta-model that carries pool scores (the shipped ones do); else ``"meta"`` where a
     surrogate ships (LightGBM) or `sampler_metamodel` is given; else ``"tpe"``."""
     import importlib.util
@@ -285,7 +288,7 @@ def auto_sampler(
     if warm_start and importlib.util.find_spec("torch") is not None:
         model = load_metamodel(metamodel, space, metric=metric)
         if getattr(model.method_, "pool_scores", None) is not None:
-            return "deepkernel"
+            return "transfer+deepkernel"
     shipped = (
         sampler_metamodel not in (None, "default")
         or (shipped_metamodel_path(space, "sampler", resolve_metric(metric).name) / "metamodel.json").is_file()
@@ -321,18 +324,22 @@ def _sampler_factory(
         def make(seed: int):
             return optuna.samplers.TPESampler(seed=seed)
     elif sampler in ("transfer", "transfer+deepkernel"):
+        from autometa.deepkernel import PRIOR_WEIGHT
         from autometa.optuna import DeepKernelSampler, TransferSampler, pretrained_kernel
 
         model = load_metamodel(suggest_metamodel, space, metric=metric)
         model.check_task(dataset.task)
         values = model.describe(dataset)
-        # After the pool phase: TPE, or the DeepKernelSampler (its kernel pretrained once a run).
+        # After the pool phase: TPE, or the DeepKernelSampler with the neighbours' prior mean (its
+        # kernel pretrained once a run).
         kernel = pretrained_kernel(model, space=space) if sampler == "transfer+deepkernel" else None
 
         def make(seed: int):
             refine = None
             if kernel is not None:
-                refine = DeepKernelSampler(metamodel=model, metafeatures=values, space=space, kernel=kernel, seed=seed)
+                refine = DeepKernelSampler(
+                    metamodel=model, metafeatures=values, space=space, kernel=kernel, seed=seed, prior=PRIOR_WEIGHT
+                )
             return TransferSampler(
                 metamodel=model,
                 metafeatures=values,
@@ -343,7 +350,12 @@ def _sampler_factory(
             )
 
         make(0)  # a meta-model without pool scores is an error now, before the study is touched
-        first_picks = 0  # it picks from the pool itself, re-weighting as it goes
+        # It picks from the main pool itself, re-weighting as it goes; on data nearer a larger
+        # fidelity, that fidelity's first picks are queued before it (and read as their nearest
+        # pool points).
+        sized = first_metamodel is not None and first_metamodel.max_rows != model.max_rows
+        own = DEEPKERNEL_WARM_START if n_suggestions is None else n_suggestions
+        first_picks = own if warm_start and sized else 0
     elif sampler == "deepkernel":
         from autometa.deepkernel import PRIOR_WEIGHT
         from autometa.optuna import DeepKernelSampler, pretrained_kernel

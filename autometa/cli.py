@@ -725,11 +725,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the warm start: TPE, or the MetaSampler (TPE screened by the surrogate), or the "
         "TransferSampler (starts from the suggestions and learns from the scores it sees which known "
         "datasets this one resembles; TPE after 10 pool trials; per expected second with --timeout), "
-        "transfer+deepkernel (the same, then the DeepKernelSampler instead of TPE), "
+        "transfer+deepkernel (the same 10 pool trials, then the DeepKernelSampler instead of TPE), "
         "or the DeepKernelSampler (starts from the first suggestion, then a deep-kernel GP pretrained on "
         "the knowledge base, its prior mean the nearest datasets' scores, fine-tuned on the trials; needs torch); "
-        "auto (default): deepkernel when torch is installed and --warm-start is on, else meta where the "
-        "space ships a surrogate (lightgbm), else tpe",
+        "auto (default): transfer+deepkernel when torch is installed and --warm-start is on, else meta where "
+        "the space ships a surrogate (lightgbm), else tpe",
     )
     tun.add_argument(
         "--sampler-metamodel", help="surrogate meta-model folder for --sampler meta (default: the shipped one)"

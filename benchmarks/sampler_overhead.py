@@ -9,9 +9,10 @@ ratio to TPE's. The TransferSampler, the DeepKernelSampler and the MetaSampler r
 meta-models (this is a timing, not a score: that the dataset is in them does not matter). The
 DeepKernelSampler's kernel is fine-tuned at every trial; before the study it is loaded (the
 shipped kernel) or pretrained (a meta-model of your own): both timed apart, costs a study pays
-once, at its start. "prior=1" is the DeepKernelSampler with the neighbours' prior mean, tune's
-default. "TransferSampler, then DeepKernelSampler" is tune's transfer+deepkernel: the pool phase,
-then the deep kernel.
+once, at its start. "prior=1" is the DeepKernelSampler with the neighbours' prior mean (tune's
+--sampler deepkernel). "TransferSampler, then DeepKernelSampler, prior=1" is tune's default
+(transfer+deepkernel): the pool phase, then the deep kernel with that prior mean; without
+"prior=1", the same with FSBO's zero mean.
 
 Usage (what made benchmarks/results/sampler_overhead_<space>.md):
 
@@ -80,7 +81,7 @@ def main() -> None:
             "tpe (multivariate)": lambda: optuna.samplers.TPESampler(multivariate=True, seed=0),
             "TransferSampler": lambda data=data: TransferSampler(data, space=args.space, seed=0),
             "DeepKernelSampler": lambda data=data: DeepKernelSampler(data, space=args.space, kernel=kernel, seed=0),
-            f"DeepKernelSampler, prior={PRIOR_WEIGHT:g} (tune's default)": lambda data=data: DeepKernelSampler(
+            f"DeepKernelSampler, prior={PRIOR_WEIGHT:g}": lambda data=data: DeepKernelSampler(
                 data, space=args.space, kernel=kernel, seed=0, prior=PRIOR_WEIGHT
             ),
             "TransferSampler, then DeepKernelSampler": lambda data=data: TransferSampler(
@@ -88,6 +89,14 @@ def main() -> None:
                 space=args.space,
                 seed=0,
                 base_sampler=DeepKernelSampler(data, space=args.space, kernel=kernel, seed=0),
+            ),
+            f"TransferSampler, then DeepKernelSampler, prior={PRIOR_WEIGHT:g} (tune's default)": lambda data=data: (
+                TransferSampler(
+                    data,
+                    space=args.space,
+                    seed=0,
+                    base_sampler=DeepKernelSampler(data, space=args.space, kernel=kernel, seed=0, prior=PRIOR_WEIGHT),
+                )
             ),
         }
         if args.space == "lightgbm":

@@ -105,9 +105,9 @@ def test_tune_sampler_auto_and_errors(corpus_path, saved_model, capsys, monkeypa
     from autometa.datasets import load_dataset
 
     dataset = load_dataset(corpus_path / "diabetes.tsv.gz")
-    if importlib.util.find_spec("torch") is not None:  # the DeepKernelSampler, for every shipped space
-        assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "deepkernel"
-        assert auto_sampler(True, "hist_gradient_boosting") == "deepkernel"
+    if importlib.util.find_spec("torch") is not None:  # the pool phase, then the deep kernel, every shipped space
+        assert _sampler_factory("auto", "default", True, "lightgbm", dataset).name == "transfer+deepkernel"
+        assert auto_sampler(True, "hist_gradient_boosting") == "transfer+deepkernel"
     assert auto_sampler(True, "lightgbm", metamodel=saved_model) in ("meta", "tpe")  # no pool scores
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else find_spec(name, *a))

@@ -98,13 +98,13 @@ def test_metamodel_fit_cli_learns_from_a_fidelity(two_fidelities, capsys):
     assert MetaModel.load(out).provenance_["knowledge_base"]["max_rows"] == 2500
 
 
-@pytest.mark.parametrize("sampler", ["deepkernel", "tpe"])
+@pytest.mark.parametrize("sampler", ["transfer+deepkernel", "deepkernel", "tpe"])
 def test_tune_takes_its_first_trials_from_the_fidelity_nearest_the_rows_it_cross_validates(
     two_fidelities, corpus_path, sampler
 ):
     """tune on 5,404 rows starts where the 2,500-row meta-model advises; capped at 1,000 rows,
     where the 2,000-row one does (the sampler after it learns on the main pool either way)."""
-    pytest.importorskip("torch") if sampler == "deepkernel" else None
+    pytest.importorskip("torch") if "deepkernel" in sampler else None
     from autometa._suggest import load_metamodel
     from autometa._tune import tune
     from autometa.datasets import load_dataset

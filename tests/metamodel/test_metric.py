@@ -70,9 +70,10 @@ def test_tune_minimizes_log_loss_in_its_own_study(corpus_path, tmp_path):
     url = f"sqlite:///{tmp_path / 'tune.db'}"
     data = corpus_path / "diabetes.tsv.gz"
     result = autometa.tune(data, trials=4, storage=url, max_rows=300, metric="log_loss", progress=False)
-    # The DeepKernelSampler where torch is installed; else TPE (no log-loss surrogate ships).
+    # The pool phase, then the DeepKernelSampler, where torch is installed; else TPE (no log-loss
+    # surrogate ships).
     torch = importlib.util.find_spec("torch") is not None
-    assert result["metric"] == "log_loss" and result["sampler"] == ("deepkernel" if torch else "tpe")
+    assert result["metric"] == "log_loss" and result["sampler"] == ("transfer+deepkernel" if torch else "tpe")
     names = optuna.get_all_study_names(url)
     assert names == ["autometa-tune-lightgbm-diabetes-log_loss"]
     study = optuna.load_study(study_name=names[0], storage=url)
