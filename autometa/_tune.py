@@ -319,6 +319,13 @@ def _sampler_factory(
     if sampler == "auto":
         sampler = auto_sampler(warm_start, space, metamodel, suggest_metamodel, metric)
     first_picks = 0 if not warm_start else WARM_START if n_suggestions is None else n_suggestions
+    # The samplers that pick from the main pool themselves (transfer, deepkernel) take this many
+    # first picks; on data nearer a larger fidelity, that fidelity's meta-model makes them instead.
+    own = DEEPKERNEL_WARM_START if n_suggestions is None else n_suggestions
+
+    def sized(model) -> bool:
+        return first_metamodel is not None and first_metamodel.max_rows != model.max_rows
+
     if sampler == "tpe":
 
         def make(seed: int):
@@ -353,9 +360,7 @@ def _sampler_factory(
         # It picks from the main pool itself, re-weighting as it goes; on data nearer a larger
         # fidelity, that fidelity's first picks are queued before it (and read as their nearest
         # pool points).
-        sized = first_metamodel is not None and first_metamodel.max_rows != model.max_rows
-        own = DEEPKERNEL_WARM_START if n_suggestions is None else n_suggestions
-        first_picks = own if warm_start and sized else 0
+        first_picks = own if warm_start and sized(model) else 0
     elif sampler == "deepkernel":
         from autometa.deepkernel import PRIOR_WEIGHT
         from autometa.optuna import DeepKernelSampler, pretrained_kernel
@@ -365,12 +370,10 @@ def _sampler_factory(
         values = model.describe(dataset)
         kernel = pretrained_kernel(model, space=space)  # once a run; each trial fine-tunes a copy
 
-        own = DEEPKERNEL_WARM_START if n_suggestions is None else n_suggestions
         # On data nearer a larger fidelity, its meta-model's picks are queued and the GP takes over
         # after them; otherwise the sampler's own picks, from the main pool.
-        sized = first_metamodel is not None and first_metamodel.max_rows != model.max_rows
-        picks = own if warm_start and not sized else 0
-        first_picks = own if warm_start and sized else 0
+        picks = own if warm_start and not sized(model) else 0
+        first_picks = own if warm_start and sized(model) else 0
 
         def make(seed: int):
             return DeepKernelSampler(
