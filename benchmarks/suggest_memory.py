@@ -3,11 +3,14 @@
 Runs in a fresh process: builds the array (seed 0; a binary target from two columns), then one
 ``autometa.suggest((X, y), n=5)`` call with the given meta-model. Reports the process's peak
 resident memory (``ru_maxrss``, which includes the 1.9 GiB array itself) and the time of the
-call; the budget is 4 GiB and 30 s on the 2-core machine.
+call; the budget is 4 GiB and 30 s on the 2-core machine. With ``--tune-trials N`` (issue 20), one
+``autometa.tune((X, y), trials=N, max_rows=--tune-max-rows)`` follows in the same process: its wall
+time, the process's peak memory after it, and the subsample it says it cross-validated on.
 
 Usage (what made benchmarks/results/suggest_memory.md):
 
     OMP_NUM_THREADS=1 python benchmarks/suggest_memory.py --out benchmarks/results [--rows N --cols M]
+        [--tune-trials 3 --tune-max-rows 20000]
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cols", type=int, default=500)
     parser.add_argument("--metamodel", default="default")
+    parser.add_argument("--tune-trials", type=int, default=0, help="then tune this many trials (0: no tune)")
+    parser.add_argument("--tune-max-rows", type=int, default=20_000, help="tune's --max-rows")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     import autometa
@@ -46,11 +51,38 @@ def main() -> None:
     # Which meta-model advised: on this many rows, a shipped second fidelity where one applies.
     folder = shipped_metamodel_path("lightgbm") if args.metamodel == "default" else Path(args.metamodel)
     cap = MetaModel.load(fidelity_folder(folder, args.rows, "binary")).max_rows
+    tuned = []
+    if args.tune_trials:
+        import contextlib
+        import io
+
+        said = io.StringIO()
+        start = time.perf_counter()
+        with contextlib.redirect_stderr(said):  # tune says what it subsampled on stderr
+            result = autometa.tune((X, y), trials=args.tune_trials, max_rows=args.tune_max_rows, progress=True)
+        tune_seconds = time.perf_counter() - start
+        tune_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        message = next((line for line in said.getvalue().splitlines() if "subsample" in line), "(nothing)")
+        tuned = [
+            "",
+            f"Then `autometa.tune((X, y), trials={args.tune_trials}, max_rows={args.tune_max_rows})` in the same process:",
+            "",
+            "| what | value |",
+            "|---|---|",
+            f"| tune wall time ({args.tune_trials} trials, 3-fold, sampler {result['sampler']}) | {tune_seconds:.1f} s |",
+            f"| peak resident memory of the process after it | {tune_peak:.2f} GiB |",
+            f"| rows cross-validated / rows of the data | {result['rows']:,} / {result['dataset_rows']:,} |",
+            f"| first suggestions measured on up to | {result['advice_max_rows']:,} rows |",
+            f"| best score (ROC-AUC) | {result['best_score']:.4f} |",
+            "",
+            f"What tune said: `{message.strip()}`",
+        ]
     lines = [
         "# autometa.suggest on a large dataset: peak memory and time",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/suggest_memory.py --out {args.out}"
         + (f" --rows {args.rows} --cols {args.cols}" if (args.rows, args.cols) != (1_000_000, 500) else "")
+        + (f" --tune-trials {args.tune_trials} --tune-max-rows {args.tune_max_rows}" if args.tune_trials else "")
         + "`",
         "",
         f"Data: {args.rows:,} x {args.cols} float32 + int8 target = {data_gib:.2f} GiB; machine: "
@@ -64,6 +96,7 @@ def main() -> None:
         "",
         f"Advice from the meta-model measured on up to {cap:,} rows a dataset. "
         f"First suggestion: {suggestions[0].because}",
+        *tuned,
     ]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
