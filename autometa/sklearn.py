@@ -5,6 +5,10 @@
     >>> model.config_, model.reason_                         # what was chosen, and why
     >>> model.predict(X_test)
 
+Learners: LightGBM (``LGBMClassifier``, ``LGBMRegressor``), scikit-learn's HistGradientBoosting
+(``HistGradientBoostingClassifier``, ``HistGradientBoostingRegressor``) and XGBoost
+(``XGBClassifier``, ``XGBRegressor``; the ``xgboost`` extra).
+
 In ``fit``, the estimator asks the shipped meta-model of its learner for ``n_suggestions``
 configurations for the data it is given. With one, it fits the learner with the first. With
 several, it scores each on a quick internal validation split (``validation_fraction`` of the rows,
@@ -201,3 +205,17 @@ class HistGradientBoostingRegressor(_Regressor):
 
 
 __all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "LGBMClassifier", "LGBMRegressor"]
+
+
+class XGBClassifier(_Classifier):
+    """``xgboost.XGBClassifier`` (hist trees, native categorical splits) with the configuration
+    autometa suggests (parameters and attributes as :class:`LGBMClassifier`). Needs the
+    ``xgboost`` extra: ``pip install 'autometa[xgboost]'``."""
+
+    _space = "xgboost"
+
+
+class XGBRegressor(_Regressor):
+    """``xgboost.XGBRegressor`` with the configuration autometa suggests (as :class:`XGBClassifier`)."""
+
+    _space = "xgboost"

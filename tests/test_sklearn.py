@@ -16,11 +16,20 @@ from autometa.sklearn import (
     HistGradientBoostingRegressor,
     LGBMClassifier,
     LGBMRegressor,
+    XGBClassifier,
+    XGBRegressor,
 )
 
 
 @parametrize_with_checks(
-    [LGBMClassifier(), LGBMRegressor(), HistGradientBoostingClassifier(), HistGradientBoostingRegressor()]
+    [
+        LGBMClassifier(),
+        LGBMRegressor(),
+        HistGradientBoostingClassifier(),
+        HistGradientBoostingRegressor(),
+        XGBClassifier(),
+        XGBRegressor(),
+    ]
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
@@ -42,6 +51,20 @@ def test_fit_asks_autometa_and_predicts_held_out_rows(credit):
     assert set(model.predict(X_test)) <= set(model.classes_)
 
 
+def test_xgboost_drop_in_fits_xgboost_with_its_own_suggestion(credit):
+    import xgboost
+
+    X_train, X_test, y_train, y_test = credit
+    model = XGBClassifier().fit(X_train, y_train)
+    first = autometa.suggest(
+        autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1, space="xgboost"
+    )[0]
+    assert (
+        isinstance(model.estimator_[-1], xgboost.XGBClassifier) and model.config_ == first.params
+    )  # after the space's categorical step
+    assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7  # credit_g has categorical columns
+
+
 def test_several_suggestions_are_compared_on_a_validation_split(credit):
     X_train, _, y_train, _ = credit
     model = LGBMClassifier(n_suggestions=3, random_state=1).fit(X_train, y_train)
@@ -53,7 +76,7 @@ def test_several_suggestions_are_compared_on_a_validation_split(credit):
 def test_pipelines_and_cross_validation(corpus_path):
     dataset = autometa.load_dataset(corpus_path / "1027_ESL.tsv.gz")
     X, y = dataset.X.to_numpy(dtype=float), dataset.y.to_numpy(dtype=float)
-    for regressor in (LGBMRegressor(), HistGradientBoostingRegressor()):
+    for regressor in (LGBMRegressor(), HistGradientBoostingRegressor(), XGBRegressor()):
         scores = cross_val_score(make_pipeline(StandardScaler(), regressor), X, y, cv=3)
         assert scores.shape == (3,) and np.all(scores > 0.5)
 
