@@ -7,7 +7,9 @@ meta-model is refit on the other folds; its nearest datasets' normalized pool sc
 evidence each rule reads (``S``: neighbours x pool configurations, nearest first; column 0 is
 the defaults). Each rule picks one pool configuration; the held-out dataset's own recorded score
 of it is compared with its defaults and with exact FLAML (``autometa kb peers``). The shipped
-first pick is "mean k10" (the best-of-1 of knn_portfolio over 10 neighbours).
+first pick is "mean k10" (the best-of-1 of knn_portfolio over 10 neighbours). The "defaults
+unless" rules take the best mean among the configurations that beat the defaults on at least a
+share of the neighbours, and the defaults themselves where none does.
 
 Usage (what made benchmarks/results/first_pick_rules_lightgbm.md):
 
@@ -33,6 +35,14 @@ def _beats_defaults(S: np.ndarray, k: int) -> np.ndarray:
     return (S[:k] > S[:k, [0]]).mean(axis=0)
 
 
+def _defaults_unless(S: np.ndarray, k: int, share: float) -> np.ndarray:
+    """The best mean over k neighbours among the configurations that beat the defaults on at least
+    `share` of them; the defaults (column 0) where none does."""
+    score = S[:k].mean(axis=0) - 10 * (_beats_defaults(S, k) < share)
+    score[0] = -5.0  # above every excluded configuration (about -10), below every admitted one (in [0, 1])
+    return score
+
+
 RULES = {
     "mean k10 (shipped)": lambda S: S[:10].mean(axis=0),
     "mean k20": lambda S: S[:20].mean(axis=0),
@@ -45,6 +55,15 @@ RULES = {
     "mean k10 among those beating the defaults on >= 90%": lambda S: (
         S[:10].mean(axis=0) - 10 * (_beats_defaults(S, 10) < 0.9)
     ),
+    "defaults unless one beats them on >= 50% of k10": lambda S: _defaults_unless(S, 10, 0.5),
+    "defaults unless one beats them on >= 60% of k10": lambda S: _defaults_unless(S, 10, 0.6),
+    "defaults unless one beats them on >= 70% of k10": lambda S: _defaults_unless(S, 10, 0.7),
+    "defaults unless one beats them on >= 70% of k20": lambda S: _defaults_unless(S, 20, 0.7),
+    "defaults unless one beats them on >= 80% of k10": lambda S: _defaults_unless(S, 10, 0.8),
+    "defaults unless one beats them on >= 80% of k20": lambda S: _defaults_unless(S, 20, 0.8),
+    "defaults unless one beats them on >= 90% of k10": lambda S: _defaults_unless(S, 10, 0.9),
+    "defaults unless one beats them on all of k10": lambda S: _defaults_unless(S, 10, 1.0),
+    "defaults unless one beats them on >= 90% of k20": lambda S: _defaults_unless(S, 20, 0.9),
 }
 
 
@@ -115,6 +134,7 @@ def main() -> None:
         markdown_table(result),
         "",
     ]
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     out = Path(args.out) / f"first_pick_rules_{args.space}.md"
     out.write_text("\n".join(lines))
     print("\n".join(lines))
