@@ -498,6 +498,7 @@ def _cmd_metamodel_fit(args: argparse.Namespace) -> int:
         tasks={"classification": ("binary", "multiclass")}.get(args.task, (args.task,)) if args.task else None,
         neighbours=args.neighbours,
         guard_quantile=args.guard_quantile,
+        first_share=args.first_share,
         metric=args.metric,
         rows=args.fidelity,
     )
@@ -837,6 +838,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mmfit.add_argument(
         "--neighbours", type=int, default=10, help="nearest datasets knn_portfolio reads (default: %(default)s)"
+    )
+    mmfit.add_argument(
+        "--first-share",
+        type=float,
+        metavar="SHARE",
+        help="knn_portfolio's first pick: the best mean among the configurations that beat the defaults on at "
+        "least this share of the neighbours, else the defaults (default: the best mean)",
     )
     mmfit.add_argument(
         "--guard-quantile",

@@ -434,6 +434,10 @@ class TransferSampler(ThreadLocked, _WrapsBase):
         self._configs = [{k: v for k, v in row.items()} for row in configs.to_dict(orient="records")]
         self._units = self._space.to_unit(configs).to_numpy(dtype=float)
         self._log_prior = np.log(prior)
+        # With a robust first-pick rule (MetaModel(first_share=...)), the first proposal is the
+        # meta-model's own first pick; otherwise the expected improvement's (the neighbours' best mean).
+        first = model.rank_pool(metafeatures, 1)[0] if model.first_share is not None else []
+        self._first = self._ids.index(first[0]) if first and first[0] in self._ids else None
         self._noise = noise
         self._min_gap = min_gap
         self._handover = handover
@@ -522,6 +526,8 @@ class TransferSampler(ThreadLocked, _WrapsBase):
                     else improvement / self.expected_cost() ** self._cost_exponent
                 )
                 best = int(np.argmax(rank))
+                if self._first is not None and not columns and not tried and not running:
+                    best = self._first
                 if np.isfinite(improvement[best]) and (not columns or improvement[best] > self._handover):
                     proposal, column = self._configs[best], best
             self._proposals[trial.number] = (proposal, column)

@@ -10,7 +10,16 @@ their grouped leave-dataset-out validation, which runs the same :class:`MetaMode
 from autometa.knowledge import FIDELITY_PREFIX
 from autometa.metamodel._data import MetaData
 from autometa.metamodel._knn import Scaling, l1_distances, nearest_dataset_configs
-from autometa.metamodel._methods import DEFAULT_METHOD, METHODS, Method, Pick, Query, Settings
+from autometa.metamodel._methods import (
+    DEFAULT_METHOD,
+    DEFAULTS_ID,
+    METHODS,
+    Method,
+    Pick,
+    Query,
+    Settings,
+    robust_first,
+)
 from autometa.metamodel._model import MetaModel, Suggestion, fidelity_folder, shipped_metamodel_path
 from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID, StudySource, metadata_from_studies
@@ -19,6 +28,7 @@ from autometa.metamodel._validation import CANDIDATES, Candidate, expected_rando
 
 __all__ = [
     "CANDIDATES",
+    "DEFAULTS_ID",
     "DEFAULT_METHOD",
     "FIDELITY_PREFIX",
     "FIRST_STUDY_CONFIG_ID",
@@ -42,5 +52,6 @@ __all__ = [
     "leave_group_out",
     "metadata_from_studies",
     "nearest_dataset_configs",
+    "robust_first",
     "shipped_metamodel_path",
 ]

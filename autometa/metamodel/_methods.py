@@ -44,6 +44,7 @@ from autometa.metamodel._portfolio import greedy_portfolio
 from autometa.metamodel._studies import FIRST_STUDY_CONFIG_ID
 from autometa.metamodel._surrogate import Surrogate, greedy_best_of
 
+DEFAULTS_ID = 0  # the pool's configuration 0 is the learner's defaults (see autometa.collect)
 DEFAULT_METHOD = "knn_portfolio"  # the shipped default of every space, chosen by grouped validation
 KNN_DEPTH = 50  # best configurations kept per training dataset by "knn"
 PORTFOLIO_SIZE = 50
@@ -58,12 +59,28 @@ class Settings:
     objective : surrogate objective, ``"regression"`` or ``"rank"`` (``surrogate``).
     random_state : seed of the surrogate's bootstraps and of fresh candidates.
     neighbours : nearest datasets whose scores are the scenarios (``knn_portfolio``, ``hybrid``).
+    first_share : the first pick's robustness rule (``knn_portfolio``): None takes the best mean
+        over the neighbours; a share in (0, 1] takes the best mean among the configurations that
+        beat the library defaults on at least that share of the neighbours, and the defaults
+        themselves where none does (:func:`robust_first`).
     """
 
     members: int = 8
     objective: str = "regression"
     random_state: int = 0
     neighbours: int = 10
+    first_share: float | None = None
+
+
+def robust_first(scenarios: np.ndarray, defaults: int, share: float) -> int:
+    """The column of the "defaults unless" first pick over `scenarios` (neighbours x pool
+    configurations, normalized scores): the best mean among the columns that beat column
+    `defaults` (the library defaults) on at least `share` of the rows, else `defaults`
+    (``benchmarks/first_pick_rules.py`` measures it against other rules)."""
+    beats = (scenarios > scenarios[:, [defaults]]).mean(axis=0)
+    mean = scenarios.mean(axis=0)
+    admitted = np.flatnonzero(beats >= share - 1e-12)
+    return int(admitted[np.argmax(mean[admitted])]) if len(admitted) else int(defaults)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,7 +245,8 @@ class KnnPortfolio(Knn):
         )
         start = [(self.best_configs[d][0], d) for d in studies][:n]
         scenarios = scores.loc[complete].to_numpy(dtype=float)
-        chosen = greedy_best_of(scenarios, n - len(start))
+        first = self.first_column(scenarios)
+        chosen = greedy_best_of(scenarios, n - len(start), start=None if first is None else [first])
         because = (
             f"best-of-{len(start) + len(chosen)} over the {len(complete)} nearest datasets: "
             + ", ".join(f"{d} ({distances[d]:.3f})" for d in complete[:5])
@@ -237,6 +255,13 @@ class KnnPortfolio(Knn):
         return [Pick(c, None, f"best trial of {d} (distance {distances[d]:.3f})") for c, d in start] + [
             Pick(int(scores.columns[i]), float(scenarios[:, i].mean()), because) for i in chosen
         ]
+
+    def first_column(self, scenarios: np.ndarray) -> int | None:
+        """The first pick's column under ``settings.first_share`` (None: the greedy best mean)."""
+        share = self.settings.first_share
+        if share is None or DEFAULTS_ID not in self.pool_scores.columns or not len(scenarios):
+            return None
+        return robust_first(scenarios, list(self.pool_scores.columns).index(DEFAULTS_ID), share)
 
     def to_json(self):
         state, files = super().to_json()

@@ -37,6 +37,7 @@ NEIGHBOURS = 10
 _OWN_KEYS = frozenset(
     {
         "neighbours",
+        "first_share",
         "guard_quantile",
         "schema_version",
         "space",
@@ -140,6 +141,9 @@ class MetaModel:
         ``"both"``.
     random_state : seed of the surrogate's bootstraps and of fresh candidates.
     neighbours : nearest datasets whose scores ``knn_portfolio`` and ``hybrid`` read.
+    first_share : ``knn_portfolio``'s first pick: None, the best mean over the neighbours; a share
+        in (0, 1], the best mean among the configurations that beat the defaults on at least that
+        share of the neighbours, else the defaults (``benchmarks/first_pick_rules.py``).
     guard_quantile : the negative-transfer guard: a dataset farther from every training dataset
         than this quantile of the training datasets' distances to their nearest dataset of
         another group gets the static portfolio instead (None: no guard).
@@ -160,6 +164,7 @@ class MetaModel:
         random_state: int = 0,
         neighbours: int = NEIGHBOURS,
         guard_quantile: float | None = FALLBACK_QUANTILE,
+        first_share: float | None = None,
     ):
         self.space = space
         self.method = method
@@ -169,11 +174,20 @@ class MetaModel:
         self.random_state = random_state
         self.neighbours = neighbours
         self.guard_quantile = guard_quantile
+        if first_share is not None and not 0 < first_share <= 1:
+            raise DataError(
+                f"first_share must be None (the best mean first) or a share in (0, 1], got {first_share!r}."
+            )
+        self.first_share = first_share
         self.encoder_sha256_: str | None = None
 
     def _settings(self) -> Settings:
         return Settings(
-            members=self.members, objective=self.objective, random_state=self.random_state, neighbours=self.neighbours
+            members=self.members,
+            objective=self.objective,
+            random_state=self.random_state,
+            neighbours=self.neighbours,
+            first_share=self.first_share,
         )
 
     # -- fitting -----------------------------------------------------------------------------
@@ -429,6 +443,7 @@ class MetaModel:
             "random_state": self.random_state,
             "neighbours": self.neighbours,
             "guard_quantile": self.guard_quantile,
+            **({} if self.first_share is None else {"first_share": self.first_share}),
             "features": self.features,
             "metric": self.metric_,
             "encoder_sha256": self.encoder_sha256_,
@@ -489,6 +504,7 @@ class MetaModel:
             neighbours=document.get("neighbours", NEIGHBOURS),
             # Files written before the guard was a setting were all fitted with the 0.95 guard.
             guard_quantile=document.get("guard_quantile", 0.95),
+            first_share=document.get("first_share"),
         )
         model.encoder_sha256_ = document.get("encoder_sha256")
         model.metric_ = document.get("metric", "score")  # files written before metrics: the score

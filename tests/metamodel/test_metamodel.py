@@ -4,6 +4,7 @@ import json
 
 import lightgbm
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -266,3 +267,46 @@ def test_knn_portfolio_picks_the_best_of_n_over_the_nearest_datasets(metadata, c
     suggestions = model.suggest_configs(values, 3)
     assert suggestions[0].predicted == pytest.approx(scores[ids[0]].mean())
     assert "nearest datasets" in suggestions[0].because
+
+
+def test_robust_first_pick_beats_the_defaults_on_a_share_of_the_neighbours_or_is_the_defaults():
+    from autometa.metamodel import robust_first
+
+    scenarios = np.array(
+        [  # neighbours x (defaults, a: best mean but beats the defaults on 1 of 4, b: beats them on 3 of 4)
+            [0.5, 1.0, 0.6],
+            [0.5, 0.4, 0.6],
+            [0.5, 0.45, 0.6],
+            [0.5, 0.45, 0.4],
+        ]
+    )
+    assert scenarios.mean(axis=0).argmax() == 1
+    assert robust_first(scenarios, 0, 0.6) == 2
+    assert robust_first(scenarios, 0, 0.25) == 1  # a share low enough admits the best mean
+    assert robust_first(scenarios, 0, 1.0) == 0  # nothing beats the defaults everywhere: the defaults
+
+
+def test_a_robust_first_pick_leads_suggest_and_the_transfer_sampler_and_is_saved(metadata, corpus_path, tmp_path):
+    import metafeatures
+    from autometa.metamodel import robust_first
+    from autometa.metamodel._model import NEIGHBOURS
+    from autometa.optuna import TransferSampler
+
+    data, params, _ = metadata
+    model = MetaModel("lightgbm", "knn_portfolio", first_share=0.9).fit(data, params)
+    plain = MetaModel("lightgbm", "knn_portfolio").fit(data, params)
+    values = metafeatures.extract(autometa.load_dataset(corpus_path / "diabetes.tsv.gz"), random_state=0)
+    ids, _ = model.rank_pool(values, 3)
+    scores = model.method_.pool_scores.loc[model.distances(values).index[:NEIGHBOURS]]
+    assert ids[0] == int(scores.columns[robust_first(scores.to_numpy(), list(scores.columns).index(0), 0.9)])
+    assert len(set(ids)) == 3 and plain.rank_pool(values, 1)[0][0] == int(scores.mean().idxmax())
+    assert ids[0] != plain.rank_pool(values, 1)[0][0]  # on this data the rule changes the first pick
+    model.save(tmp_path / "mm")
+    assert MetaModel.load(tmp_path / "mm").rank_pool(values, 3)[0] == ids
+    sampler = TransferSampler(metamodel=model, metafeatures=values, seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    trial = study.ask(model.space_.distributions())
+    first = model.configs_.loc[ids[0]]
+    assert all(np.isclose(float(trial.params[k]), float(first[k])) for k in first.index)
+    with pytest.raises(DataError, match="first_share"):
+        MetaModel("lightgbm", "knn_portfolio", first_share=1.5)
