@@ -14,6 +14,9 @@ share of the neighbours, and the defaults themselves where none does.
 Usage (what made benchmarks/results/first_pick_rules_lightgbm.md):
 
     OMP_NUM_THREADS=1 python benchmarks/first_pick_rules.py --space lightgbm --out benchmarks/results
+
+With other ``--fold-seeds`` (e.g. the reported 0-4, once a rule is chosen on 100-104) the report is
+named ``first_pick_rules_<space>_seeds_<seeds>.md``.
 """
 
 from __future__ import annotations
@@ -135,7 +138,8 @@ def main() -> None:
         "",
     ]
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    out = Path(args.out) / f"first_pick_rules_{args.space}.md"
+    suffix = "" if args.fold_seeds == [100, 101, 102, 103, 104] else "_seeds_" + "_".join(map(str, args.fold_seeds))
+    out = Path(args.out) / f"first_pick_rules_{args.space}{suffix}.md"
     out.write_text("\n".join(lines))
     print("\n".join(lines))
 
