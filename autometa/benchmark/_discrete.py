@@ -116,7 +116,9 @@ class Fold:
     space: Any  # the SearchSpace of the pool
     autometa_method: str
     members: int
-    settings: dict[str, Any] = dataclasses.field(default_factory=dict)  # MetaModel neighbours / guard_quantile
+    settings: dict[str, Any] = dataclasses.field(
+        default_factory=dict
+    )  # MetaModel neighbours / guard_quantile / first_share
     _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
     _derived: dict[str, Any] = dataclasses.field(default_factory=dict)  # other fitted things, once a fold
 
@@ -501,7 +503,7 @@ def run_discrete(
     errors: one row per (method, dataset) that could not run, with the reason. `workers`
     processes run folds in parallel (one thread each); the result does not depend on it.
 
-    metamodel_settings : ``neighbours`` and ``guard_quantile`` of every meta-model the folds
+    metamodel_settings : ``neighbours``, ``guard_quantile`` and ``first_share`` (where set) of every meta-model the folds
         fit (default: MetaModel's own; ``autometa benchmark`` passes the shipped model's).
     peers : the knowledge base's exact peer evaluations (:meth:`KnowledgeBase.peers`): the
         ``flaml`` and ``autogluon`` methods read their scores there, and every method's regret is

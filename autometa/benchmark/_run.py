@@ -12,13 +12,15 @@ from autometa.exceptions import DataError
 
 
 def shipped_settings(space: str) -> dict[str, Any]:
-    """What ``autometa`` stands for in a benchmark: the method, neighbours and guard quantile of
-    the meta-model shipped for `space` (MetaModel's defaults where none ships)."""
+    """What ``autometa`` stands for in a benchmark: the method, neighbours, guard quantile and, where
+    one is set, the first pick's robustness share of the meta-model shipped for `space`
+    (MetaModel's defaults where none ships)."""
     from autometa.metamodel import MetaModel, shipped_metamodel_path
 
     folder = shipped_metamodel_path(space, "suggest")
     model = MetaModel.load(folder) if (folder / "metamodel.json").is_file() else MetaModel(space)
-    return {"method": model.method, "neighbours": model.neighbours, "guard_quantile": model.guard_quantile}
+    settings = {"method": model.method, "neighbours": model.neighbours, "guard_quantile": model.guard_quantile}
+    return settings if model.first_share is None else {**settings, "first_share": model.first_share}
 
 
 def digest(table: pd.DataFrame) -> str:
@@ -44,7 +46,10 @@ def run_context(
     report never mixes meta-model settings or regret references; runs whose context differs only
     in the peers are renormalized to the new reference when their bounds were recorded."""
     context = {
-        "metamodel": {k: settings[k] for k in ("method", "neighbours", "guard_quantile")},
+        # first_share only where set: runs made before it existed keep their context
+        "metamodel": {
+            k: settings[k] for k in ("method", "neighbours", "guard_quantile", "first_share") if k in settings
+        },
         "knowledge_base": digest(knowledge),
         "peers": "none" if peers is None else digest(peers),
     }
@@ -182,7 +187,7 @@ def benchmark(
 
     shipped = shipped_settings(space)
     autometa_method = autometa_method or shipped["method"]
-    settings = {k: shipped[k] for k in ("neighbours", "guard_quantile")}
+    settings = {k: shipped[k] for k in ("neighbours", "guard_quantile", "first_share") if k in shipped}
     if mode == "discrete":
         metadata = MetaData.from_knowledge_base(kb, space, grouping)
         if task:
@@ -235,8 +240,14 @@ def benchmark(
             f"{', '.join(map(str, fold_seeds))}; "
             f"{metadata.groups.nunique()} groups over {len(metadata.datasets)} datasets); {len(metadata.configs)} "
             f"pool configurations per dataset; autometa = the {autometa_method} meta-model "
-            f"({settings['neighbours']} neighbours, guard quantile {settings['guard_quantile']}, as shipped); warm starts "
-            f"enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."
+            f"({settings['neighbours']} neighbours, guard quantile {settings['guard_quantile']}"
+            + (
+                f", first pick beating the defaults on {settings['first_share']:g} of them"
+                if "first_share" in settings
+                else ""
+            )
+            + ", as shipped); warm starts "
+            "enqueue its first 5 suggestions. See autometa/benchmark/_discrete.py for the protocol."
         )
     else:
         if not data:

@@ -638,3 +638,25 @@ def test_random_forest_peers_are_its_library_defaults_and_flamls_forest(corpus_p
         every = np.concatenate([data.scores.loc[name].to_numpy(dtype=float), peers.to_numpy()])
         best, worst = np.nanmax(every), np.nanmin(every)
         assert at1[(name, "defaults")] == pytest.approx((best - peers["defaults"]) / (best - worst))
+
+
+def test_a_robust_first_pick_setting_is_part_of_a_reports_context(monkeypatch):
+    """A shipped meta-model with first_share puts it in the benchmark's context (so --merge never
+    mixes runs made under two first-pick rules); one without it keeps the context of earlier reports."""
+    import autometa.metamodel as metamodel_module
+    from autometa.benchmark import run_context, shipped_settings
+
+    before = shipped_settings("lightgbm")
+    assert "first_share" not in before
+    assert set(run_context(before, pd.DataFrame(), None)["metamodel"]) == {"method", "neighbours", "guard_quantile"}
+    load = metamodel_module.MetaModel.load
+
+    def with_share(folder):
+        model = load(folder)
+        model.first_share = 0.6
+        return model
+
+    monkeypatch.setattr(metamodel_module.MetaModel, "load", staticmethod(with_share))
+    after = shipped_settings("lightgbm")
+    assert after == {**before, "first_share": 0.6}
+    assert run_context(after, pd.DataFrame(), None)["metamodel"]["first_share"] == 0.6
