@@ -40,6 +40,14 @@ VARIANTS = {
     # ... whose GP's prior mean is the metafeature neighbours' scores (as `tune`'s deepkernel runs)
     "pool<=10 then deepkernel prior=1": {"max_pool_trials": 10, "refine": "deepkernel", "refine_prior": 1.0},
     "pool<=5 then deepkernel prior=1": {"max_pool_trials": 5, "refine": "deepkernel", "refine_prior": 1.0},
+    # ... whose first pick is the robust "defaults unless" rule (MetaModel(first_share=0.6),
+    # benchmarks/first_pick_rules.py)
+    "pool<=10 then deepkernel prior=1 first_share=0.6": {
+        "max_pool_trials": 10,
+        "refine": "deepkernel",
+        "refine_prior": 1.0,
+        "first_share": 0.6,
+    },
     # the DeepKernelSampler alone, after the first k of the metafeature neighbours' picks
     "deepkernel warm_start=3": {"sampler": "deepkernel", "warm_start": 3},
     "deepkernel warm_start=5": {"sampler": "deepkernel", "warm_start": 5},

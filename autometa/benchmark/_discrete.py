@@ -119,11 +119,13 @@ class Fold:
     settings: dict[str, Any] = dataclasses.field(
         default_factory=dict
     )  # MetaModel neighbours / guard_quantile / first_share
-    _models: dict[tuple[str, str], MetaModel] = dataclasses.field(default_factory=dict)
+    _models: dict[tuple, MetaModel] = dataclasses.field(default_factory=dict)
     _derived: dict[str, Any] = dataclasses.field(default_factory=dict)  # other fitted things, once a fold
 
-    def model(self, method: str, features: str = "handcrafted") -> MetaModel:
-        key = (method, features)
+    def model(self, method: str, features: str = "handcrafted", **overrides: Any) -> MetaModel:
+        """The fold's meta-model of `method` (fitted once a fold); `overrides` change the fold's
+        settings for this one (e.g. ``first_share=0.6``, a selection variant's)."""
+        key = (method, features, *sorted(overrides.items()))
         if key not in self._models:
             if features != "handcrafted" and not any(c.startswith("d2v.") for c in self.train.metafeatures.columns):
                 raise MethodUnavailable(
@@ -131,7 +133,7 @@ class Fold:
                     "installed (encoders are trained per fold)"
                 )
             self._models[key] = MetaModel(
-                self.space.name, method, members=self.members, features=features, **self.settings
+                self.space.name, method, members=self.members, features=features, **{**self.settings, **overrides}
             ).fit(self.train, self.space)
         return self._models[key]
 
@@ -285,7 +287,8 @@ class SamplerMethod:
     :class:`~autometa.optuna.DeepKernelSampler` with the fold's pretrained kernel); the other
     settings are its keyword arguments. A TransferSampler's ``refine="deepkernel"`` hands over to
     the DeepKernelSampler after the pool phase instead of TPE (``refine_prior``: that sampler's
-    ``prior``, default 0). A plain object (not a closure), so
+    ``prior``, default 0). ``first_share``: the fold's knn_portfolio meta-model with that robust
+    first-pick rule (:class:`~autometa.metamodel.MetaModel`). A plain object (not a closure), so
     that a variant registered in :data:`METHODS` reaches the benchmark's worker processes."""
 
     settings: dict = dataclasses.field(default_factory=dict)
@@ -295,12 +298,14 @@ class SamplerMethod:
 
         settings = dict(self.settings)
         kind = settings.pop("sampler", "transfer")
+        first_share = settings.pop("first_share", None)
+        model = fold.model("knn_portfolio", **({} if first_share is None else {"first_share": first_share}))
         seed = _dataset_seed(seed, held.dataset)
 
         def deep_kernel(**more):
             return DeepKernelSampler(
                 space=fold.space.name,
-                metamodel=fold.model("knn_portfolio"),
+                metamodel=model,
                 kernel=fold.kernel(),
                 metafeatures=held.metafeatures,
                 continuous=False,
@@ -316,7 +321,7 @@ class SamplerMethod:
                 settings["base_sampler"] = deep_kernel(prior=refine_prior)
             sampler = TransferSampler(
                 space=fold.space.name,
-                metamodel=fold.model("knn_portfolio"),
+                metamodel=model,
                 metafeatures=held.metafeatures,
                 seed=seed,
                 **settings,

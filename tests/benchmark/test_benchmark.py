@@ -660,3 +660,13 @@ def test_a_robust_first_pick_setting_is_part_of_a_reports_context(monkeypatch):
     after = shipped_settings("lightgbm")
     assert after == {**before, "first_share": 0.6}
     assert run_context(after, pd.DataFrame(), None)["metamodel"]["first_share"] == 0.6
+
+
+def test_a_folds_meta_model_takes_a_variants_settings_apart_from_its_own(metadata):
+    from autometa.benchmark._discrete import Fold
+
+    data, space, _ = metadata
+    fold = Fold(train=data, space=space, autometa_method="knn_portfolio", members=2, settings={"neighbours": 5})
+    plain, robust = fold.model("knn_portfolio"), fold.model("knn_portfolio", first_share=0.6)
+    assert plain.first_share is None and robust.first_share == 0.6 and robust.neighbours == 5
+    assert fold.model("knn_portfolio", first_share=0.6) is robust and fold.model("knn_portfolio") is plain
