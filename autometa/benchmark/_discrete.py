@@ -298,6 +298,8 @@ class SamplerMethod:
 
         settings = dict(self.settings)
         kind = settings.pop("sampler", "transfer")
+        if kind not in ("transfer", "deepkernel"):
+            raise DataError(f"Unknown sampler {kind!r} of a benchmark variant; expected 'transfer' or 'deepkernel'.")
         first_share = settings.pop("first_share", None)
         model = fold.model("knn_portfolio", **({} if first_share is None else {"first_share": first_share}))
         seed = _dataset_seed(seed, held.dataset)
@@ -315,7 +317,7 @@ class SamplerMethod:
 
         if kind == "deepkernel":
             sampler = deep_kernel(**settings)
-        elif kind == "transfer":
+        else:  # "transfer"
             refine_prior = settings.pop("refine_prior", 0.0)
             if settings.pop("refine", "tpe") == "deepkernel":  # after the pool phase: the deep-kernel GP
                 settings["base_sampler"] = deep_kernel(prior=refine_prior)
@@ -326,8 +328,6 @@ class SamplerMethod:
                 seed=seed,
                 **settings,
             )
-        else:
-            raise DataError(f"Unknown sampler {kind!r} of a benchmark variant; expected 'transfer' or 'deepkernel'.")
         return _sequential(held, pool, budget, sampler, [])
 
 
