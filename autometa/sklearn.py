@@ -204,9 +204,6 @@ class HistGradientBoostingRegressor(_Regressor):
     _space = "hist_gradient_boosting"
 
 
-__all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor", "LGBMClassifier", "LGBMRegressor"]
-
-
 class XGBClassifier(_Classifier):
     """``xgboost.XGBClassifier`` (hist trees, native categorical splits) with the configuration
     autometa suggests (parameters and attributes as :class:`LGBMClassifier`). Needs the
@@ -219,3 +216,13 @@ class XGBRegressor(_Regressor):
     """``xgboost.XGBRegressor`` with the configuration autometa suggests (as :class:`XGBClassifier`)."""
 
     _space = "xgboost"
+
+
+__all__ = [
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "LGBMClassifier",
+    "LGBMRegressor",
+    "XGBClassifier",
+    "XGBRegressor",
+]

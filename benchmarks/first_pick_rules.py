@@ -31,7 +31,7 @@ import pandas as pd
 from autometa.benchmark import markdown_table
 from autometa.groups import group_folds
 from autometa.knowledge import KnowledgeBase
-from autometa.metamodel import MetaData, MetaModel
+from autometa.metamodel import MetaData, MetaModel, robust_first
 
 
 def _beats_defaults(S: np.ndarray, k: int) -> np.ndarray:
@@ -39,10 +39,10 @@ def _beats_defaults(S: np.ndarray, k: int) -> np.ndarray:
 
 
 def _defaults_unless(S: np.ndarray, k: int, share: float) -> np.ndarray:
-    """The best mean over k neighbours among the configurations that beat the defaults on at least
-    `share` of them; the defaults (column 0) where none does."""
-    score = S[:k].mean(axis=0) - 10 * (_beats_defaults(S, k) < share)
-    score[0] = -5.0  # above every excluded configuration (about -10), below every admitted one (in [0, 1])
+    """The shipped rule (``MetaModel(first_share=share)``, :func:`autometa.metamodel.robust_first`)
+    over k neighbours, as a score whose maximum is its pick."""
+    score = np.zeros(S.shape[1])
+    score[robust_first(S[:k], 0, share)] = 1.0
     return score
 
 

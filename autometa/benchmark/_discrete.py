@@ -116,9 +116,8 @@ class Fold:
     space: Any  # the SearchSpace of the pool
     autometa_method: str
     members: int
-    settings: dict[str, Any] = dataclasses.field(
-        default_factory=dict
-    )  # MetaModel neighbours / guard_quantile / first_share
+    # MetaModel neighbours / guard_quantile / first_share
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     _models: dict[tuple, MetaModel] = dataclasses.field(default_factory=dict)
     _derived: dict[str, Any] = dataclasses.field(default_factory=dict)  # other fitted things, once a fold
 
