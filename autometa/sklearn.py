@@ -6,8 +6,9 @@
     >>> model.predict(X_test)
 
 Learners: LightGBM (``LGBMClassifier``, ``LGBMRegressor``), scikit-learn's HistGradientBoosting
-(``HistGradientBoostingClassifier``, ``HistGradientBoostingRegressor``) and XGBoost
-(``XGBClassifier``, ``XGBRegressor``; the ``xgboost`` extra).
+(``HistGradientBoostingClassifier``, ``HistGradientBoostingRegressor``) and random forests
+(``RandomForestClassifier``, ``RandomForestRegressor``), and XGBoost (``XGBClassifier``,
+``XGBRegressor``; the ``xgboost`` extra).
 
 In ``fit``, the estimator asks the shipped meta-model of its learner for ``n_suggestions``
 configurations for the data it is given. With one, it fits the learner with the first. With
@@ -204,6 +205,20 @@ class HistGradientBoostingRegressor(_Regressor):
     _space = "hist_gradient_boosting"
 
 
+class RandomForestClassifier(_Classifier):
+    """scikit-learn's ``RandomForestClassifier`` with the configuration autometa suggests
+    (parameters and attributes as :class:`LGBMClassifier`)."""
+
+    _space = "random_forest"
+
+
+class RandomForestRegressor(_Regressor):
+    """scikit-learn's ``RandomForestRegressor`` with the configuration autometa suggests
+    (parameters and attributes as :class:`LGBMClassifier`)."""
+
+    _space = "random_forest"
+
+
 class XGBClassifier(_Classifier):
     """``xgboost.XGBClassifier`` (hist trees, native categorical splits) with the configuration
     autometa suggests (parameters and attributes as :class:`LGBMClassifier`). Needs the
@@ -223,6 +238,8 @@ __all__ = [
     "HistGradientBoostingRegressor",
     "LGBMClassifier",
     "LGBMRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
     "XGBClassifier",
     "XGBRegressor",
 ]

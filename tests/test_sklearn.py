@@ -16,17 +16,27 @@ from autometa.sklearn import (
     HistGradientBoostingRegressor,
     LGBMClassifier,
     LGBMRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
     XGBClassifier,
     XGBRegressor,
 )
 
+# scikit-learn's checks fit on toy data of 12-21 rows, where a forest's suggested bootstrap fraction
+# (max_samples, a tuned parameter) leaves few rows; scikit-learn warns of that, rightly, and this
+# suite turns warnings into errors.
+FEW_BOOTSTRAP_ROWS = "ignore:Using the fractional value max_samples:UserWarning"
 
+
+@pytest.mark.filterwarnings(FEW_BOOTSTRAP_ROWS)
 @parametrize_with_checks(
     [
         LGBMClassifier(),
         LGBMRegressor(),
         HistGradientBoostingClassifier(),
         HistGradientBoostingRegressor(),
+        RandomForestClassifier(),
+        RandomForestRegressor(),
         XGBClassifier(),
         XGBRegressor(),
     ]
@@ -65,6 +75,19 @@ def test_xgboost_drop_in_fits_xgboost_with_its_own_suggestion(credit):
     assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7  # credit_g has categorical columns
 
 
+def test_random_forest_drop_in_fits_a_forest_with_its_own_suggestion(credit):
+    import sklearn.ensemble
+
+    X_train, X_test, y_train, y_test = credit
+    model = RandomForestClassifier().fit(X_train, y_train)
+    first = autometa.suggest(
+        autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1, space="random_forest"
+    )[0]
+    forest = model.estimator_[-1] if hasattr(model.estimator_, "steps") else model.estimator_
+    assert isinstance(forest, sklearn.ensemble.RandomForestClassifier) and model.config_ == first.params
+    assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7
+
+
 def test_several_suggestions_are_compared_on_a_validation_split(credit):
     X_train, _, y_train, _ = credit
     model = LGBMClassifier(n_suggestions=3, random_state=1).fit(X_train, y_train)
@@ -76,7 +99,7 @@ def test_several_suggestions_are_compared_on_a_validation_split(credit):
 def test_pipelines_and_cross_validation(corpus_path):
     dataset = autometa.load_dataset(corpus_path / "1027_ESL.tsv.gz")
     X, y = dataset.X.to_numpy(dtype=float), dataset.y.to_numpy(dtype=float)
-    for regressor in (LGBMRegressor(), HistGradientBoostingRegressor(), XGBRegressor()):
+    for regressor in (LGBMRegressor(), HistGradientBoostingRegressor(), RandomForestRegressor(), XGBRegressor()):
         scores = cross_val_score(make_pipeline(StandardScaler(), regressor), X, y, cv=3)
         assert scores.shape == (3,) and np.all(scores > 0.5)
 

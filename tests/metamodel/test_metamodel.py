@@ -79,7 +79,7 @@ def test_tampered_or_truncated_metamodel_json_is_refused(metadata, tmp_path):
         MetaModel.load(folder)
 
 
-@pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting", "xgboost"])
+@pytest.mark.parametrize("space", ["lightgbm", "hist_gradient_boosting", "xgboost", "random_forest"])
 def test_shipped_metamodel_passes_its_checksum(space):
     from autometa.metamodel import shipped_metamodel_path
 
@@ -94,6 +94,7 @@ def test_shipped_metamodel_passes_its_checksum(space):
         ("hist_gradient_boosting", "score", None),
         ("hist_gradient_boosting", "log_loss", ("binary", "multiclass")),
         ("xgboost", "score", None),
+        ("random_forest", "score", None),
     ],
 )
 def test_shipped_metamodels_are_what_the_shipped_knowledge_base_fits(space, metric, task):
@@ -167,8 +168,8 @@ def test_kb_info_names_the_shipped_metamodels(capsys):
     out = capsys.readouterr().out
     kb = KnowledgeBase().info()["spaces"]
     assert (
-        out.count("shipped meta-model: knn_portfolio on handcrafted metafeatures, fitted on") == 3
-    )  # lightgbm, HGB, xgboost
+        out.count("shipped meta-model: knn_portfolio on handcrafted metafeatures, fitted on") == 4
+    )  # lightgbm, HGB, xgboost, random_forest
     assert f"fitted on {kb['lightgbm']['datasets']} datasets" in out
 
 
