@@ -61,31 +61,27 @@ def test_fit_asks_autometa_and_predicts_held_out_rows(credit):
     assert set(model.predict(X_test)) <= set(model.classes_)
 
 
-def test_xgboost_drop_in_fits_xgboost_with_its_own_suggestion(credit):
-    import xgboost
+@pytest.mark.parametrize(
+    "drop_in, space, learner",
+    [
+        (XGBClassifier, "xgboost", "xgboost.XGBClassifier"),
+        (RandomForestClassifier, "random_forest", "sklearn.ensemble.RandomForestClassifier"),
+    ],
+)
+def test_drop_in_fits_its_learner_with_its_own_suggestion(credit, drop_in, space, learner):
+    import importlib
 
+    module, name = learner.rsplit(".", 1)
     X_train, X_test, y_train, y_test = credit
-    model = XGBClassifier().fit(X_train, y_train)
-    first = autometa.suggest(
-        autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1, space="xgboost"
-    )[0]
-    assert (
-        isinstance(model.estimator_[-1], xgboost.XGBClassifier) and model.config_ == first.params
-    )  # after the space's categorical step
+    model = drop_in().fit(X_train, y_train)
+    first = autometa.suggest(autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1, space=space)[
+        0
+    ]
+    fitted = (
+        model.estimator_[-1] if hasattr(model.estimator_, "steps") else model.estimator_
+    )  # after a categorical step
+    assert isinstance(fitted, getattr(importlib.import_module(module), name)) and model.config_ == first.params
     assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7  # credit_g has categorical columns
-
-
-def test_random_forest_drop_in_fits_a_forest_with_its_own_suggestion(credit):
-    import sklearn.ensemble
-
-    X_train, X_test, y_train, y_test = credit
-    model = RandomForestClassifier().fit(X_train, y_train)
-    first = autometa.suggest(
-        autometa.load_dataset(X_train.assign(target=y_train), target="target"), n=1, space="random_forest"
-    )[0]
-    forest = model.estimator_[-1] if hasattr(model.estimator_, "steps") else model.estimator_
-    assert isinstance(forest, sklearn.ensemble.RandomForestClassifier) and model.config_ == first.params
-    assert roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]) > 0.7
 
 
 def test_several_suggestions_are_compared_on_a_validation_split(credit):
