@@ -6,8 +6,8 @@
     >>> model.predict(X_test)
 
 Learners: LightGBM (``LGBMClassifier``, ``LGBMRegressor``), scikit-learn's HistGradientBoosting
-(``HistGradientBoostingClassifier``, ``HistGradientBoostingRegressor``) and random forests
-(``RandomForestClassifier``, ``RandomForestRegressor``), and XGBoost (``XGBClassifier``,
+(``HistGradientBoostingClassifier``, ``HistGradientBoostingRegressor``), scikit-learn's random
+forests (``RandomForestClassifier``, ``RandomForestRegressor``) and XGBoost (``XGBClassifier``,
 ``XGBRegressor``; the ``xgboost`` extra).
 
 In ``fit``, the estimator asks the shipped meta-model of its learner for ``n_suggestions``

@@ -186,12 +186,12 @@ def test_a_killed_trial_is_retried_at_once_by_the_next_run(corpus_path, tmp_path
                 study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
                 # Only the hanging trial counts: the first two run briefly and may finish
                 # between this poll and the kill.
-                done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-                running = [
-                    t
-                    for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
-                    if "owner" in t.user_attrs and t.params and len(done) >= 2
-                ]
+                if len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) >= 2:
+                    running = [
+                        t
+                        for t in study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+                        if "owner" in t.user_attrs and t.params
+                    ]
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
