@@ -113,9 +113,10 @@ def test_the_shipped_kernel_matches_the_shipped_meta_model():
     from autometa.deepkernel import DeepKernel
     from autometa.metamodel import shipped_metamodel_path
     from autometa.optuna import KERNEL_FILE, pretrained_kernel
+    from autometa.spaces import SPACES
 
-    shipped = [s for s in ("lightgbm", "hist_gradient_boosting") if (shipped_metamodel_path(s) / KERNEL_FILE).is_file()]
-    assert "lightgbm" in shipped
+    shipped = [s for s in SPACES if (shipped_metamodel_path(s) / KERNEL_FILE).is_file()]
+    assert {"lightgbm", "hist_gradient_boosting", "xgboost"} <= set(shipped)
     for space in shipped:
         kernel = pretrained_kernel(space=space)  # would take seconds if it pretrained
         assert kernel.pretrained_steps == 10000
