@@ -646,7 +646,9 @@ def test_a_robust_first_pick_setting_is_part_of_a_reports_context(monkeypatch):
     import autometa.metamodel as metamodel_module
     from autometa.benchmark import run_context, shipped_settings
 
-    before = shipped_settings("lightgbm")
+    shipped = shipped_settings("lightgbm")  # LightGBM and HGB ship first_share=0.6 (README)
+    assert run_context(shipped, pd.DataFrame(), None)["metamodel"]["first_share"] == 0.6
+    before = shipped_settings("random_forest")  # the forests keep the mean rule
     assert "first_share" not in before
     assert set(run_context(before, pd.DataFrame(), None)["metamodel"]) == {"method", "neighbours", "guard_quantile"}
     load = metamodel_module.MetaModel.load
@@ -657,7 +659,7 @@ def test_a_robust_first_pick_setting_is_part_of_a_reports_context(monkeypatch):
         return model
 
     monkeypatch.setattr(metamodel_module.MetaModel, "load", staticmethod(with_share))
-    after = shipped_settings("lightgbm")
+    after = shipped_settings("random_forest")
     assert after == {**before, "first_share": 0.6}
     assert run_context(after, pd.DataFrame(), None)["metamodel"]["first_share"] == 0.6
 
